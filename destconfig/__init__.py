@@ -1,0 +1,5 @@
+"""destconfig: a scriptable clone of the AsyncOS ``destconfig`` shell."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,90 @@
+"""Command line: argv -> Environment -> the shell or a command; exit codes.
+
+Exit status: 0 for a clean session, 1 when input ended with changes pending (or a
+replay failed), 2 for usage errors and a configuration that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from destconfig import __version__
+from destconfig.env import DEFAULT_HOSTNAME, Environment, default_home
+
+EXIT_USAGE = 2
+
+
+def _hostname(value: str) -> str:
+    if not value or not value.isprintable() or any(ch.isspace() for ch in value):
+        raise argparse.ArgumentTypeError("a host name is one word of printable characters")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="destconfig",
+        description=(
+            "A clone of the AsyncOS destconfig shell: edit the destination controls table "
+            "at the ESA> prompt, from a terminal or from answers piped to standard input."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"destconfig {__version__}")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="directory of the committed configuration (default: $DESTCONFIG_HOME, "
+        "else the user's data directory)",
+    )
+    parser.add_argument(
+        "--hostname",
+        type=_hostname,
+        default=DEFAULT_HOSTNAME,
+        help="host name shown in the prompt and messages (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-echo",
+        action="store_true",
+        help="with piped input, do not echo the answers after the prompts",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    replay = commands.add_parser(
+        "replay",
+        help="replay transcripts and report PASS or the first difference",
+        description="Run each transcript's answers through the shell on a fresh temporary "
+        "home with a fixed clock and compare the output byte for byte.",
+    )
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "replay":
+        from destconfig.replay import replay_files
+
+        return replay_files(args.files, sys.stdout)
+    return run_shell(args.home or default_home(), args.hostname, echo=not args.no_echo)
+
+
+def run_shell(home: Path, hostname: str, *, echo: bool) -> int:
+    from destconfig.shell.host import Shell
+    from destconfig.store import Store, StoreError
+
+    env = Environment.from_process(home, hostname, echo)
+    store = Store(home)
+    try:
+        store.prepare()
+        committed = store.load()
+    except StoreError as error:
+        env.stderr.write(f"destconfig: {error}\n")
+        return EXIT_USAGE
+    except OSError as error:
+        env.stderr.write(f"destconfig: cannot use the home {home}: {error.strerror}\n")
+        return EXIT_USAGE
+    try:
+        return Shell(env, store=store, committed=committed).run()
+    finally:
+        env.stdout.flush()

@@ -1,0 +1,49 @@
+"""The one writer, and the escaping of user-supplied text.
+
+Every byte the shell prints goes through :class:`Console`, so the framing rules
+(a block starts with an empty line, a rejection follows the answer line) live in
+one place and the byte-exact output cannot drift between call sites.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TextSink(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def escape(text: str) -> str:
+    """Make *text* safe to print: non-printable characters as ``repr()`` writes them.
+
+    Printable characters (backslashes and quotes included) are kept, so that the
+    common case reads exactly as typed while an escape sequence can never reach
+    the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+class Console:
+    """Writes the shell's output to one text stream."""
+
+    def __init__(self, stream: TextSink) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        self._stream.write(text)
+
+    def block(self, text: str) -> None:
+        """An output block: an empty line, then *text* and its line end."""
+        self._stream.write("\n" + text + "\n")
+
+    def reject(self, text: str) -> None:
+        """A rejection, printed on the line right after the answer."""
+        self._stream.write(text + "\n")
+
+    def flush(self) -> None:
+        self._stream.flush()

@@ -1,0 +1,83 @@
+"""Destinations: parsing an answer into the key an entry is stored under.
+
+A destination is an IP address (stored in brackets), a host name, or a
+subdomain pattern (a host name with a leading dot). Non-ASCII names are stored
+as IDNA A-labels, so that one domain has exactly one key whatever script it was
+typed in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import idna
+
+RESERVED = frozenset({"default", "all"})
+MAX_NAME = 253
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+class InvalidDestination(ValueError):
+    """The text is not a domain, a subdomain pattern or an IP address."""
+
+
+def _address(text: str) -> str | None:
+    """``[address]`` when *text* is an IPv4 or IPv6 address, else ``None``."""
+    if "%" in text:  # scoped IPv6 addresses name an interface, not a destination
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return f"[{address.compressed}]"
+
+
+def _host_name(name: str) -> str:
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            raise InvalidDestination(name) from None
+    if len(name) > MAX_NAME:
+        raise InvalidDestination(name)
+    labels = name.split(".")
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            raise InvalidDestination(name)
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError):
+                raise InvalidDestination(name) from None
+    if labels[-1].isdigit():
+        raise InvalidDestination(name)
+    return name
+
+
+def normalise(text: str) -> str:
+    """The stored key for a destination answer, or :class:`InvalidDestination`.
+
+    The answer is trimmed and lower-cased; an answer that parses as an address is
+    an address (so ``192.0.2.300`` is not a host name either: its last label is
+    all digits).
+    """
+    value = text.strip().lower()
+    if value in RESERVED:
+        raise InvalidDestination(text)
+    if value.startswith("[") and value.endswith("]"):
+        stored = _address(value[1:-1])
+        if stored is None:
+            raise InvalidDestination(text)
+        return stored
+    stored = _address(value)
+    if stored is not None:
+        return stored
+    if value.startswith("."):
+        return "." + _host_name(value[1:])
+    return _host_name(value)
+
+
+def is_address(key: str) -> bool:
+    """Whether a stored key is an IP destination (``[...]``)."""
+    return key.startswith("[")

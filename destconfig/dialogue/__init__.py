@@ -1,0 +1,1 @@
+"""Asking questions: one reader for every answer, and questions as data."""

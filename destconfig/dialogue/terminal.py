@@ -1,0 +1,66 @@
+"""The terminal driver of the reader, on a prompt_toolkit ``PromptSession``.
+
+Kept apart from :mod:`destconfig.dialogue.reader` so that a piped session never
+imports prompt_toolkit (it is the largest part of start-up time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.output import Output
+
+from destconfig.console import Console
+
+
+class _Words(Completer):
+    """Completes the whole answer from the words offered for the current question."""
+
+    def __init__(self) -> None:
+        self.words: Iterable[str] = ()
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        typed = document.text_before_cursor
+        stripped = typed.lstrip()
+        lower = stripped.lower()
+        matches = sorted(word for word in self.words if word.lower().startswith(lower))
+        for word in matches:
+            yield Completion(word, start_position=-len(stripped))
+
+
+class TerminalReader:
+    """Reads answers at a terminal: line editing, history, completion, Ctrl-C, Ctrl-D."""
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        history_file: Path | None = None,
+        input: Input | None = None,
+        output: Output | None = None,
+    ) -> None:
+        self._console = console
+        self._words = _Words()
+        history: History = (
+            FileHistory(str(history_file)) if history_file is not None else InMemoryHistory()
+        )
+        self._session: PromptSession[str] = PromptSession(
+            history=history,
+            completer=self._words,
+            complete_while_typing=False,
+            input=input,
+            output=output,
+        )
+
+    def read(self, prompt: str, completions: Iterable[str] = ()) -> str:
+        self._console.flush()
+        self._words.words = completions
+        return self._session.prompt(prompt)

@@ -1,0 +1,243 @@
+"""The destination controls table as a pydantic model.
+
+Field names are the keys of the appliance's table file (spec §8), so the file
+formats, ``config.toml`` and the dialogues all speak of a setting by one name.
+``None`` on an :class:`Entry` field means "Default": the value comes from the
+default entry. Models are frozen; an operation builds a new :class:`Table`, so
+abandoning a dialogue is simply not keeping its result.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from destconfig.destinations import InvalidDestination, normalise
+
+CONCURRENCY = (1, 1000)
+MESSAGES_PER_CONNECTION = (1, 1000)
+RECIPIENT_MINUTES = (1, 60)
+RECIPIENT_LIMIT = (0, 1_000_000_000)
+
+DEMO_CERTIFICATE = "Demo"
+
+
+class IpSort(str, Enum):
+    PREFER_V4 = "PREFER_V4"
+    PREFER_V6 = "PREFER_V6"
+    REQUIRE_V4 = "REQUIRE_V4"
+    REQUIRE_V6 = "REQUIRE_V6"
+
+
+class LimitType(str, Enum):
+    """How limits apply: to the whole domain, or to each MX IP address."""
+
+    HOST = "host"
+    MXIP = "MXIP"
+
+
+class LimitApply(str, Enum):
+    """Where limits are counted: system wide, or per virtual gateway."""
+
+    SYSTEM = "system"
+    VG = "VG"
+
+
+class Tls(str, Enum):
+    """The six TLS settings, in the order of the appliance's menu (and file numbers 0..5)."""
+
+    NO = "NO"
+    PREFERRED = "PREFERRED"
+    REQUIRED = "REQUIRED"
+    PREFERRED_VERIFY = "PREFERRED_VERIFY"
+    REQUIRED_VERIFY = "REQUIRED_VERIFY"
+    REQUIRED_VERIFY_HOSTED = "REQUIRED_VERIFY_HOSTED"
+
+
+Concurrency = Annotated[int, Field(ge=CONCURRENCY[0], le=CONCURRENCY[1], strict=True)]
+MessagesPerConnection = Annotated[
+    int, Field(ge=MESSAGES_PER_CONNECTION[0], le=MESSAGES_PER_CONNECTION[1], strict=True)
+]
+RecipientMinutes = Annotated[
+    int, Field(ge=RECIPIENT_MINUTES[0], le=RECIPIENT_MINUTES[1], strict=True)
+]
+RecipientLimit = Annotated[int, Field(ge=RECIPIENT_LIMIT[0], le=RECIPIENT_LIMIT[1], strict=True)]
+
+PROFILE_NAME_MAX = 64
+_PROFILE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")
+_RESERVED_PROFILE_NAMES = frozenset({"default", "new profile"})
+
+
+def is_profile_name(name: str) -> bool:
+    """A bounce profile name: a letter, then letters, digits, ``-``, ``_``, ``.``; 64 at most."""
+    return (
+        len(name) <= PROFILE_NAME_MAX
+        and _PROFILE_NAME.fullmatch(name) is not None
+        and name.lower() not in _RESERVED_PROFILE_NAMES
+    )
+
+
+def _check_profile_name(name: str) -> str:
+    if not is_profile_name(name):
+        raise ValueError(f"invalid bounce profile name {name!r}")
+    return name
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Entry(_Frozen):
+    """One destination's settings; ``None`` leaves a setting at Default."""
+
+    ip_sort_pref: IpSort | None = None
+    max_host_concurrency: Concurrency | None = None
+    max_messages_per_connection: MessagesPerConnection | None = None
+    recipient_minutes: RecipientMinutes | None = None
+    recipient_limit: RecipientLimit | None = None
+    limit_type: LimitType | None = None
+    limit_apply: LimitApply | None = None
+    bounce_validation: bool | None = None
+    bounce_profile: str | None = None
+    tls: Tls | None = None
+
+    _check_profile = field_validator("bounce_profile")(
+        lambda v: v if v is None else _check_profile_name(v)
+    )
+
+    @property
+    def has_limits(self) -> bool:
+        """The limit choices apply only to a concurrency or recipient limit."""
+        return self.max_host_concurrency is not None or self.recipient_limit is not None
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.has_limits or self.max_messages_per_connection is not None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.recipient_limit is None) != (self.recipient_minutes is None):
+            raise ValueError("recipient_limit and recipient_minutes go together")
+        if self.has_limits:
+            if self.limit_type is None or self.limit_apply is None:
+                raise ValueError(
+                    "an entry with a concurrency or recipient limit needs limit_type and "
+                    "limit_apply"
+                )
+        elif self.limit_type is not None or self.limit_apply is not None:
+            raise ValueError(
+                "limit_type and limit_apply need a concurrency or recipient limit"
+            )
+        return self
+
+
+class DefaultEntry(_Frozen):
+    """The ``(Default)`` row: every value but the recipient limit is set."""
+
+    ip_sort_pref: IpSort = IpSort.PREFER_V6
+    max_host_concurrency: Concurrency = 500
+    max_messages_per_connection: MessagesPerConnection = 50
+    recipient_minutes: RecipientMinutes | None = None
+    recipient_limit: RecipientLimit | None = None
+    limit_type: LimitType = LimitType.HOST
+    limit_apply: LimitApply = LimitApply.SYSTEM
+    bounce_validation: bool = False
+    tls: Tls = Tls.NO
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.recipient_limit is None) != (self.recipient_minutes is None):
+            raise ValueError("recipient_limit and recipient_minutes go together")
+        return self
+
+
+class Settings(_Frozen):
+    """Global settings made with SETUP."""
+
+    certificate: str = DEMO_CERTIFICATE
+    tls_alert: bool = False
+
+
+class Table(_Frozen):
+    """The whole configuration a session edits and commit saves."""
+
+    settings: Settings = Settings()
+    certificates: tuple[str, ...] = (DEMO_CERTIFICATE,)
+    bounce_profiles: tuple[str, ...] = ()
+    default: DefaultEntry = DefaultEntry()
+    entries: dict[str, Entry] = {}
+
+    @field_validator("certificates")
+    @classmethod
+    def _certificates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = set(value) | {DEMO_CERTIFICATE}
+        for name in names:
+            if not name or not name.isprintable():
+                raise ValueError(f"invalid certificate name {name!r}")
+        return tuple(sorted(names))
+
+    @field_validator("bounce_profiles")
+    @classmethod
+    def _profiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted({_check_profile_name(name) for name in value}))
+
+    @field_validator("entries", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for key in value:
+            if not isinstance(key, str):
+                raise ValueError("destinations must be strings")
+            try:
+                stored = normalise(key)
+            except InvalidDestination:
+                raise ValueError(f"invalid destination {key!r}") from None
+            if stored != key:
+                raise ValueError(f"destination {key!r} is not in its stored form {stored!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        if self.settings.certificate not in self.certificates:
+            raise ValueError(f"unknown certificate {self.settings.certificate!r}")
+        known = set(self.bounce_profiles)
+        for key, entry in self.entries.items():
+            if entry.bounce_profile is not None and entry.bounce_profile not in known:
+                raise ValueError(
+                    f"entry {key!r} uses bounce profile {entry.bounce_profile!r}, "
+                    "which is not a known profile"
+                )
+        return self
+
+    # Operations: each returns a new table and keeps this one as it was.
+
+    def with_entry(self, key: str, entry: Entry) -> Table:
+        """The table with *key* set to *entry*; a new profile name becomes known."""
+        entries = dict(self.entries)
+        entries[key] = entry
+        profiles = self.bounce_profiles
+        if entry.bounce_profile is not None and entry.bounce_profile not in profiles:
+            profiles = tuple(sorted((*profiles, entry.bounce_profile)))
+        return self.model_copy(update={"entries": entries, "bounce_profiles": profiles})
+
+    def without_entry(self, key: str) -> Table:
+        entries = dict(self.entries)
+        del entries[key]
+        return self.model_copy(update={"entries": entries})
+
+    def with_default(self, default: DefaultEntry) -> Table:
+        return self.model_copy(update={"default": default})
+
+    def with_settings(self, settings: Settings) -> Table:
+        return self.model_copy(update={"settings": settings})
+
+    def cleared(self) -> Table:
+        return self.model_copy(update={"entries": {}})
+
+    def sorted_keys(self) -> list[str]:
+        """Entries in LIST order: plain code-point order of the stored key."""
+        return sorted(self.entries)

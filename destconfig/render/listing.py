@@ -1,0 +1,59 @@
+"""LIST: the summary table (spec §7), as a pure function of the table."""
+
+from __future__ import annotations
+
+from destconfig import words
+from destconfig.model import DefaultEntry, Entry, Table, Tls
+
+DEFAULT_ROW = "(Default)"
+_HEAD_UPPER = ("", "Rate", "", "Bounce", "Bounce", "IP Version")
+_HEAD_LOWER = ("Domain", "Limiting", "TLS", "Verification", "Profile", "Preference")
+_FIXED = (8, 7, 12)  # Rate Limiting, TLS, Bounce Verification
+_PROFILE_MIN = 9
+_IP_WIDTH = 12
+
+
+def _tls(value: Tls) -> str:
+    return "Off" if value is Tls.NO else "On"
+
+
+def entry_row(key: str, entry: Entry) -> tuple[str, str, str, str, str, str]:
+    return (
+        key,
+        "On" if entry.rate_limited else "Default",
+        "Default" if entry.tls is None else _tls(entry.tls),
+        "Default" if entry.bounce_validation is None else words.on_off(entry.bounce_validation),
+        "Default" if entry.bounce_profile is None else entry.bounce_profile,
+        "Default" if entry.ip_sort_pref is None else words.IP_SORT[entry.ip_sort_pref],
+    )
+
+
+def default_row(default: DefaultEntry) -> tuple[str, str, str, str, str, str]:
+    return (
+        DEFAULT_ROW,
+        "On",
+        _tls(default.tls),
+        words.on_off(default.bounce_validation),
+        DEFAULT_ROW,
+        words.IP_SORT[default.ip_sort_pref],
+    )
+
+
+def render_list(table: Table) -> str:
+    """The LIST table, lines joined with ``\\n``, no trailing newline."""
+    rows = [entry_row(key, table.entries[key]) for key in table.sorted_keys()]
+    rows.append(default_row(table.default))
+    widths = (
+        max(len(_HEAD_LOWER[0]), *(len(row[0]) for row in rows)),
+        *_FIXED,
+        max(_PROFILE_MIN, *(len(row[4]) for row in rows)),
+        _IP_WIDTH,
+    )
+    lines = [_line(_HEAD_UPPER, widths), _line(_HEAD_LOWER, widths)]
+    lines.append(" ".join("=" * width for width in widths))
+    lines.extend(_line(row, widths) for row in rows)
+    return "\n".join(lines)
+
+
+def _line(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
+    return " ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()

@@ -1,0 +1,1 @@
+"""The interactive shell: the host prompt and the destconfig menu."""

@@ -1,0 +1,170 @@
+"""The host prompt (spec §3): one loop, like CPython's ``cmd``, over the one reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from destconfig.console import Console, escape
+from destconfig.dialogue.questions import Dialogue, Text, YesNo
+from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
+from destconfig.env import Environment
+from destconfig.model import Table
+from destconfig.shell.menu import run_menu
+from destconfig.store import Store, format_time
+
+EXIT_OK = 0
+EXIT_DISCARDED = 1
+
+
+@dataclass(frozen=True)
+class HostCommand:
+    name: str
+    description: str
+    run: Callable[[Shell], bool]  # True ends the session
+
+
+class Shell:
+    """One session: the committed table, the session's table, and the host loop."""
+
+    def __init__(
+        self,
+        env: Environment,
+        *,
+        store: Store,
+        committed: Table,
+        console: Console | None = None,
+        reader: Reader | None = None,
+    ) -> None:
+        self.env = env
+        self.store = store
+        self.console = console if console is not None else Console(env.stdout)
+        self.reader = reader if reader is not None else make_reader(env, self.console, store)
+        self.dialogue = Dialogue(self.reader, self.console)
+        self.committed = committed
+        self.table = committed
+
+    @property
+    def pending(self) -> bool:
+        return self.table != self.committed
+
+    def run(self) -> int:
+        """Run the session until it ends; return the exit status."""
+        prompt = f"{self.env.hostname}> "
+        first = True
+        while True:
+            if not first:
+                self.console.write("\n")
+            first = False
+            try:
+                line = self.reader.read(prompt, HOST_WORDS)
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                if not self.env.stdin_isatty:
+                    return self._end_of_input()
+                line = "quit"  # Ctrl-D at a terminal's host prompt
+            try:
+                if self.onecmd(line):
+                    self.console.flush()
+                    return EXIT_OK
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return self._end_of_input()
+
+    def onecmd(self, line: str) -> bool:
+        """Run one host command line; True when the session ends."""
+        words = line.split()
+        if not words:
+            return False
+        command = HOST_COMMANDS.get(words[0].lower())
+        if command is None:
+            self.console.block(f"Unknown command or missing feature key: {escape(words[0])}")
+            return False
+        return command.run(self)
+
+    def _end_of_input(self) -> int:
+        self.console.flush()
+        if self.pending:
+            self.env.stderr.write(
+                "destconfig: end of input: the uncommitted changes were discarded.\n"
+            )
+            self.env.stderr.flush()
+            return EXIT_DISCARDED
+        return EXIT_OK
+
+
+def do_destconfig(shell: Shell) -> bool:
+    run_menu(shell)
+    return False
+
+
+def do_commit(shell: Shell) -> bool:
+    if not shell.pending:
+        shell.console.block("There are no changes to commit.")
+        return False
+    comment = shell.dialogue.ask(
+        Text("Please enter some comments describing your changes:", str.strip, allow_empty=True)
+    )
+    keep = shell.dialogue.ask(
+        YesNo("Do you want to save the current configuration for rollback?", True)
+    )
+    when = shell.env.clock()
+    try:
+        shell.store.commit(shell.table, comment=comment, when=when, keep_rollback=keep)
+    except OSError as error:
+        reason = escape(error.strerror or str(error))
+        shell.console.block(f"The changes could not be committed: {reason}")
+        return False
+    shell.committed = shell.table
+    shell.console.block(f"Changes committed: {format_time(when)}")
+    return False
+
+
+def do_clearchanges(shell: Shell) -> bool:
+    if not shell.pending:
+        shell.console.block("There are no changes to clear.")
+        return False
+    if shell.dialogue.ask(
+        YesNo("Are you sure you want to clear all changes since the last commit?", True)
+    ):
+        shell.table = shell.committed
+        shell.console.block(f"Changes cleared: {format_time(shell.env.clock())}")
+    return False
+
+
+def do_quit(shell: Shell) -> bool:
+    if not shell.pending:
+        return True
+    return shell.dialogue.ask(
+        YesNo("You have uncommitted changes. Exit without committing them?", False)
+    )
+
+
+def do_help(shell: Shell) -> bool:
+    shell.console.block(
+        "\n".join(f"{command.name} - {command.description}" for command in HOST_COMMAND_LIST)
+    )
+    return False
+
+
+HOST_COMMAND_LIST: tuple[HostCommand, ...] = (
+    HostCommand("clearchanges", "Discard the changes made since the last commit.", do_clearchanges),
+    HostCommand("commit", "Save the pending changes.", do_commit),
+    HostCommand("destconfig", "Configure destination controls.", do_destconfig),
+    HostCommand("exit", "End the session.", do_quit),
+    HostCommand("help", "List the available commands.", do_help),
+    HostCommand("quit", "End the session.", do_quit),
+)
+HOST_COMMANDS = {command.name: command for command in HOST_COMMAND_LIST}
+HOST_WORDS = tuple(command.name for command in HOST_COMMAND_LIST)
+
+
+def make_reader(env: Environment, console: Console, store: Store) -> Reader:
+    """The terminal reader at a terminal, else the stream reader (with echo unless told)."""
+    if env.stdin_isatty:
+        from destconfig.dialogue.terminal import TerminalReader
+
+        return TerminalReader(console, history_file=store.history_path)
+    return StreamReader(binary_lines(env.stdin), console, echo=env.echo)

@@ -1,0 +1,201 @@
+"""The destconfig menu and its operations (spec §4–§7).
+
+Each operation asks its questions through the session's dialogue and, only when
+it completes, replaces the session's table with a new one. It returns whether the
+entry-count banner follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from destconfig.console import escape
+from destconfig.destinations import InvalidDestination, normalise
+from destconfig.dialogue import flows
+from destconfig.dialogue.questions import Abandon, Invalid, Text
+from destconfig.model import DefaultEntry, Entry, Settings
+from destconfig.render.detail import render_all, render_default, render_entry
+from destconfig.render.listing import render_list
+
+if TYPE_CHECKING:
+    from destconfig.shell.host import Shell
+
+Operation = Callable[["Shell"], bool]
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    name: str
+    description: str
+    run: Operation
+
+
+def invalid_destination(answer: str) -> str:
+    return (
+        f'Invalid destination "{escape(answer.strip())}". Enter a domain (example.com), '
+        "a subdomain (.example.com) or an IP address (192.0.2.1)."
+    )
+
+
+def not_found(dest: str) -> str:
+    return f'"{dest}" was not found in the destination control table.'
+
+
+def parse_destination(answer: str) -> str:
+    try:
+        return normalise(answer)
+    except InvalidDestination:
+        raise Invalid(invalid_destination(answer)) from None
+
+
+def banner(count: int) -> str:
+    if count == 1:
+        return "There is currently 1 entry configured."
+    return f"There are currently {count} entries configured."
+
+
+def _ask_existing(shell: Shell, text: str) -> str | None:
+    """A destination that has an entry, or ``None`` after the not-found message."""
+    key = shell.dialogue.ask(Text(text, parse_destination, words=shell.table.entries.keys()))
+    if key not in shell.table.entries:
+        shell.console.reject(not_found(key))
+        return None
+    return key
+
+
+def do_new(shell: Shell) -> bool:
+    key = shell.dialogue.ask(Text("Enter the domain you wish to configure.", parse_destination))
+    if key in shell.table.entries:
+        shell.console.reject(f'An entry for "{key}" already exists.')
+        return False
+    draft: flows.Draft = {}
+    flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key, new=True), shell.dialogue)
+    shell.table = shell.table.with_entry(key, Entry(**draft))
+    return True
+
+
+def do_edit(shell: Shell) -> bool:
+    key = _ask_existing(shell, "Enter the domain you wish to edit.")
+    if key is None:
+        return False
+    draft = shell.table.entries[key].model_dump()
+    flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key), shell.dialogue)
+    shell.table = shell.table.with_entry(key, Entry(**draft))
+    return True
+
+
+def do_delete(shell: Shell) -> bool:
+    key = _ask_existing(shell, "Enter the domain you wish to delete.")
+    if key is None:
+        return False
+    shell.table = shell.table.without_entry(key)
+    return True
+
+
+def do_default(shell: Shell) -> bool:
+    draft = shell.table.default.model_dump()
+    flows.run(flows.DEFAULT_FLOW, draft, flows.Context(shell.table), shell.dialogue)
+    shell.table = shell.table.with_default(DefaultEntry(**draft))
+    return True
+
+
+def do_setup(shell: Shell) -> bool:
+    draft = shell.table.settings.model_dump()
+    flows.run(flows.SETUP_FLOW, draft, flows.Context(shell.table), shell.dialogue)
+    shell.table = shell.table.with_settings(Settings(**draft))
+    return False
+
+
+def do_list(shell: Shell) -> bool:
+    shell.console.block(render_list(shell.table))
+    return False
+
+
+DETAIL_QUESTION = (
+    "Enter the domain name to view, DEFAULT to view details for the default,\n"
+    "or ALL to view details for all."
+)
+
+
+def _detail_target(answer: str) -> str:
+    """``default``, ``all``, a stored key, or the answer as typed when it is no destination."""
+    word = answer.strip()
+    if word.lower() in ("default", "all"):
+        return word.lower()
+    try:
+        return normalise(word)
+    except InvalidDestination:
+        return word
+
+
+def do_detail(shell: Shell) -> bool:
+    table = shell.table
+    words = ("DEFAULT", "ALL", *table.entries)
+    target = shell.dialogue.ask(Text(DETAIL_QUESTION, _detail_target, words=words))
+    if target == "default":
+        shell.console.block(render_default(table.default))
+    elif target == "all":
+        shell.console.block(render_all(table))
+    elif target in table.entries:
+        shell.console.block(render_entry(target, table.entries[target], table.default))
+    else:
+        shell.console.reject(not_found(escape(target)))
+    return False
+
+
+def do_clear(shell: Shell) -> bool:
+    shell.table = shell.table.cleared()
+    return True
+
+
+def not_available(shell: Shell) -> bool:
+    shell.console.reject("This operation is not available yet.")
+    return False
+
+
+MENU: tuple[MenuItem, ...] = (
+    MenuItem("SETUP", "Change global settings.", do_setup),
+    MenuItem("NEW", "Create a new entry.", do_new),
+    MenuItem("EDIT", "Modify an entry.", do_edit),
+    MenuItem("DELETE", "Remove an entry.", do_delete),
+    MenuItem("DEFAULT", "Change the default.", do_default),
+    MenuItem("LIST", "Display a summary list of all entries.", do_list),
+    MenuItem("DETAIL", "Display details for one destination or all entries.", do_detail),
+    MenuItem("CLEAR", "Remove all entries.", do_clear),
+    MenuItem("IMPORT", "Import tables from a file.", not_available),
+    MenuItem("EXPORT", "Export tables to a file.", not_available),
+)
+
+_BY_NAME = {item.name.lower(): item for item in MENU}
+
+MENU_TEXT = "Choose the operation you want to perform:\n" + "\n".join(
+    f"- {item.name} - {item.description}" for item in MENU
+)
+
+
+def _operation(answer: str) -> MenuItem:
+    word = answer.strip()
+    item = _BY_NAME.get(word.lower())
+    if item is None:
+        raise Invalid(f"Unknown option: {escape(word)}")
+    return item
+
+
+MENU_QUESTION = Text(MENU_TEXT, _operation, words=tuple(item.name for item in MENU))
+
+
+def run_menu(shell: Shell) -> None:
+    """The menu loop: until an empty answer leaves it."""
+    while True:
+        try:
+            item = shell.dialogue.ask(MENU_QUESTION)
+        except Abandon:
+            return
+        try:
+            show_banner = item.run(shell)
+        except Abandon:
+            continue
+        if show_banner:
+            shell.console.block(banner(len(shell.table.entries)))

@@ -1,0 +1,111 @@
+"""The home directory: the only code that reads or writes ``config.toml``.
+
+A commit writes a temporary file beside ``config.toml``, flushes and fsyncs it,
+then renames it over the old file (and fsyncs the directory), so a crash at any
+moment leaves either the old or the new configuration, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from destconfig.formats import FormatError
+from destconfig.formats import toml as toml_format
+from destconfig.model import Table
+
+CONFIG_NAME = "config.toml"
+CONFIGURATION_DIR = "configuration"
+ROLLBACK_DIR = "rollback"
+HISTORY_NAME = "history"
+TIME_FORMAT = "%a %b %d %H:%M:%S %Y %Z"
+
+
+class StoreError(Exception):
+    """The committed configuration cannot be read; the file is left as it is."""
+
+
+def format_time(when: datetime) -> str:
+    return when.strftime(TIME_FORMAT)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace *path* with *data* so that readers see the old or the new bytes only."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class Store:
+    """The committed configuration of one home."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.config_path = home / CONFIG_NAME
+        self.configuration_dir = home / CONFIGURATION_DIR
+        self.rollback_dir = home / ROLLBACK_DIR
+        self.history_path = home / HISTORY_NAME
+
+    def prepare(self) -> None:
+        """Create the home and its configuration directory (private to the user)."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.configuration_dir.mkdir(mode=0o700, exist_ok=True)
+
+    def load(self) -> Table:
+        """The committed table, or the factory configuration when none was committed."""
+        try:
+            data = self.config_path.read_bytes()
+        except FileNotFoundError:
+            return Table()
+        except OSError as error:
+            raise StoreError(f"{self.config_path}: {error.strerror}") from None
+        try:
+            document = toml_format.parse(data)
+            document.pop("commit", None)
+            return toml_format.from_document(document)
+        except FormatError as error:
+            lines = "\n".join(f"  {line}" for line in error.errors)
+            raise StoreError(f"{self.config_path} is not a valid configuration:\n{lines}") from None
+
+    def commit(self, table: Table, *, comment: str, when: datetime, keep_rollback: bool) -> None:
+        """Save *table* as the committed configuration."""
+        self.prepare()
+        if keep_rollback:
+            self._keep_rollback(when)
+        document: dict[str, Any] = {"commit": {"time": format_time(when), "comment": comment}}
+        document.update(toml_format.to_document(table))
+        atomic_write(self.config_path, tomli_w.dumps(document).encode("utf-8"))
+
+    def _keep_rollback(self, when: datetime) -> None:
+        """Copy the configuration as it is before this commit into ``rollback/``."""
+        try:
+            previous = self.config_path.read_bytes()
+        except FileNotFoundError:
+            previous = toml_format.dumps(Table())
+        self.rollback_dir.mkdir(mode=0o700, exist_ok=True)
+        stamp = when.strftime("%Y%m%dT%H%M%S")
+        path = self.rollback_dir / f"config-{stamp}.toml"
+        number = 1
+        while path.exists():
+            path = self.rollback_dir / f"config-{stamp}-{number}.toml"
+            number += 1
+        atomic_write(path, previous)
