@@ -52,11 +52,17 @@ class Environment:
     def from_process(cls, home: Path, hostname: str, echo: bool) -> Environment:
         """The real process streams, with UTF-8 and ``\\n`` output whatever the locale."""
         stdout = io.TextIOWrapper(
-            sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n",
+            sys.stdout.buffer,
+            encoding="utf-8",
+            errors="replace",
+            newline="\n",
             line_buffering=False,
         )
         stderr = io.TextIOWrapper(
-            sys.stderr.buffer, encoding="utf-8", errors="replace", newline="\n",
+            sys.stderr.buffer,
+            encoding="utf-8",
+            errors="replace",
+            newline="\n",
             line_buffering=True,
         )
         return cls(

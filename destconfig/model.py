@@ -10,7 +10,7 @@ abandoning a dialogue is simply not keeping its result.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,28 +25,28 @@ RECIPIENT_LIMIT = (0, 1_000_000_000)
 DEMO_CERTIFICATE = "Demo"
 
 
-class IpSort(str, Enum):
+class IpSort(StrEnum):
     PREFER_V4 = "PREFER_V4"
     PREFER_V6 = "PREFER_V6"
     REQUIRE_V4 = "REQUIRE_V4"
     REQUIRE_V6 = "REQUIRE_V6"
 
 
-class LimitType(str, Enum):
+class LimitType(StrEnum):
     """How limits apply: to the whole domain, or to each MX IP address."""
 
     HOST = "host"
     MXIP = "MXIP"
 
 
-class LimitApply(str, Enum):
+class LimitApply(StrEnum):
     """Where limits are counted: system wide, or per virtual gateway."""
 
     SYSTEM = "system"
     VG = "VG"
 
 
-class Tls(str, Enum):
+class Tls(StrEnum):
     """The six TLS settings, in the order of the appliance's menu (and file numbers 0..5)."""
 
     NO = "NO"
@@ -128,9 +128,7 @@ class Entry(_Frozen):
                     "limit_apply"
                 )
         elif self.limit_type is not None or self.limit_apply is not None:
-            raise ValueError(
-                "limit_type and limit_apply need a concurrency or recipient limit"
-            )
+            raise ValueError("limit_type and limit_apply need a concurrency or recipient limit")
         return self
 
 

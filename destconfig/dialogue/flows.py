@@ -181,9 +181,11 @@ def run(steps: Sequence[Step], draft: Draft, ctx: Context, dialogue: Dialogue) -
 TLS_STEPS: tuple[Step, ...] = (
     Ask(
         "tls",
-        AskChoice("Do you want to use TLS support?", tuple(
-            (label, value) for value, label in words.TLS.items()
-        ), Tls.NO),
+        AskChoice(
+            "Do you want to use TLS support?",
+            tuple((label, value) for value, label in words.TLS.items()),
+            Tls.NO,
+        ),
     ),
     Note(
         lambda draft: draft["tls"] is not Tls.NO,
@@ -268,7 +270,11 @@ BOUNCE_PROFILE_STEPS: tuple[Step, ...] = (
     ),
     When(
         lambda draft: draft["bounce_profile"] is NEW_PROFILE,
-        (Ask("bounce_profile", AskText("Please enter the name of a profile.", parse_profile_name)),),
+        (
+            Ask(
+                "bounce_profile", AskText("Please enter the name of a profile.", parse_profile_name)
+            ),
+        ),
     ),
 )
 
@@ -281,27 +287,48 @@ ENTRY_FLOW: tuple[Step, ...] = (
     Gate(
         "Do you wish to configure a concurrency limit for {dest}?",
         ("max_host_concurrency",),
-        (Ask("max_host_concurrency", AskNumber(
-            'Enter the max concurrency limit for "{dest}".', model.CONCURRENCY, 500)),),
+        (
+            Ask(
+                "max_host_concurrency",
+                AskNumber('Enter the max concurrency limit for "{dest}".', model.CONCURRENCY, 500),
+            ),
+        ),
         new_default=True,
     ),
     Gate(
         "Do you wish to apply a messages-per-connection limit to this domain?",
         ("max_messages_per_connection",),
-        (Ask("max_messages_per_connection", AskNumber(
-            'Enter the max number of messages per connection for "{dest}".',
-            model.MESSAGES_PER_CONNECTION, 50)),),
+        (
+            Ask(
+                "max_messages_per_connection",
+                AskNumber(
+                    'Enter the max number of messages per connection for "{dest}".',
+                    model.MESSAGES_PER_CONNECTION,
+                    50,
+                ),
+            ),
+        ),
     ),
     Gate(
         "Do you wish to apply a recipient limit to this domain?",
         ("recipient_minutes", "recipient_limit"),
         (
-            Ask("recipient_minutes", AskNumber(
-                "Enter the number of minutes used to measure the recipient limit.",
-                MINUTES_BOUNDS, 60)),
-            Ask("recipient_limit", AskNumber(
-                'Enter the max number of recipients per {minutes} minutes for "{dest}".',
-                RECIPIENTS_BOUNDS, None)),
+            Ask(
+                "recipient_minutes",
+                AskNumber(
+                    "Enter the number of minutes used to measure the recipient limit.",
+                    MINUTES_BOUNDS,
+                    60,
+                ),
+            ),
+            Ask(
+                "recipient_limit",
+                AskNumber(
+                    'Enter the max number of recipients per {minutes} minutes for "{dest}".',
+                    RECIPIENTS_BOUNDS,
+                    None,
+                ),
+            ),
         ),
     ),
     When(
@@ -329,20 +356,36 @@ ENTRY_FLOW: tuple[Step, ...] = (
 )
 
 DEFAULT_FLOW: tuple[Step, ...] = (
-    Ask("max_host_concurrency", AskNumber(
-        "Enter the default maximum concurrency limit.", model.CONCURRENCY, 500)),
-    Ask("max_messages_per_connection", AskNumber(
-        "Enter the default maximum number of messages per connection.",
-        model.MESSAGES_PER_CONNECTION, 50)),
+    Ask(
+        "max_host_concurrency",
+        AskNumber("Enter the default maximum concurrency limit.", model.CONCURRENCY, 500),
+    ),
+    Ask(
+        "max_messages_per_connection",
+        AskNumber(
+            "Enter the default maximum number of messages per connection.",
+            model.MESSAGES_PER_CONNECTION,
+            50,
+        ),
+    ),
     Gate(
         "Do you wish to specify a default recipient limit?",
         ("recipient_minutes", "recipient_limit"),
         (
-            Ask("recipient_minutes", AskNumber(
-                "Enter the number of minutes used to measure recipient limit.",
-                MINUTES_BOUNDS, 60)),
-            Ask("recipient_limit", AskNumber(
-                "Enter number of recipients per {minutes} minutes.", RECIPIENTS_BOUNDS, 500)),
+            Ask(
+                "recipient_minutes",
+                AskNumber(
+                    "Enter the number of minutes used to measure recipient limit.",
+                    MINUTES_BOUNDS,
+                    60,
+                ),
+            ),
+            Ask(
+                "recipient_limit",
+                AskNumber(
+                    "Enter number of recipients per {minutes} minutes.", RECIPIENTS_BOUNDS, 500
+                ),
+            ),
         ),
     ),
     _limit_type("domains with no specific entry", ""),
@@ -358,14 +401,21 @@ def _certificate_items(ctx: Context) -> Sequence[tuple[str, Any]]:
 
 
 SETUP_FLOW: tuple[Step, ...] = (
-    Ask("certificate", AskChoice(
-        "Please choose the certificate to use for outbound TLS connections:",
-        _certificate_items, model.DEMO_CERTIFICATE)),
+    Ask(
+        "certificate",
+        AskChoice(
+            "Please choose the certificate to use for outbound TLS connections:",
+            _certificate_items,
+            model.DEMO_CERTIFICATE,
+        ),
+    ),
     Note(
         lambda draft: draft["certificate"] == model.DEMO_CERTIFICATE,
         'The "Demo" certificate is for testing only and does not keep delivery private. '
         "Install a certificate of your own for production use.",
     ),
-    Ask("tls_alert", AskYesNo(
-        "Do you want to send an alert when a required TLS connection fails?", False)),
+    Ask(
+        "tls_alert",
+        AskYesNo("Do you want to send an alert when a required TLS connection fails?", False),
+    ),
 )

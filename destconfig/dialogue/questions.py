@@ -47,6 +47,11 @@ class Question(Protocol[T_co]):
     @property
     def completions(self) -> Iterable[str]: ...
 
+    @property
+    def command(self) -> bool:
+        """Whether the answer is a command worth keeping in the terminal's history."""
+        ...
+
     def interpret(self, answer: str) -> T_co:
         """The value of *answer*; raises :class:`Invalid` or :class:`Abandon`."""
         ...
@@ -62,6 +67,7 @@ def _split(text: str) -> tuple[str, str]:
 class YesNo:
     text: str
     default: bool
+    command: bool = False
 
     @property
     def head(self) -> str:
@@ -109,6 +115,7 @@ class Number:
     lo: int
     hi: int
     default: int | None
+    command: bool = False
 
     @property
     def head(self) -> str:
@@ -135,6 +142,7 @@ class Choice(Generic[T]):
     title: str
     items: tuple[tuple[str, T], ...]
     default: int  # 1-based
+    command: bool = False
 
     @property
     def head(self) -> str:
@@ -171,6 +179,7 @@ class Text(Generic[T]):
     parse: Callable[[str], T]
     allow_empty: bool = False
     words: Iterable[str] = ()
+    command: bool = False
 
     @property
     def head(self) -> str:
@@ -200,7 +209,9 @@ class Dialogue:
     def ask(self, question: Question[T]) -> T:
         while True:
             self.console.write("\n" + question.head)
-            answer = self.reader.read(question.prompt, question.completions)
+            answer = self.reader.read(
+                question.prompt, question.completions, command=question.command
+            )
             try:
                 return question.interpret(answer)
             except Invalid as refused:

@@ -24,8 +24,12 @@ MAX_LINE_BYTES = 1 << 20
 
 
 class Reader(Protocol):
-    def read(self, prompt: str, completions: Iterable[str] = ()) -> str:
-        """Show *prompt*, return the answer line without its line ending."""
+    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
+        """Show *prompt*, return the answer line without its line ending.
+
+        *completions* are offered at a terminal; *command* marks a host command or
+        menu operation, the answers worth keeping in the history across sessions.
+        """
         ...
 
 
@@ -62,7 +66,7 @@ class StreamReader:
         self._console = console
         self._echo = echo
 
-    def read(self, prompt: str, completions: Iterable[str] = ()) -> str:
+    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
         self._console.write(prompt)
         line = self._source()
         if line is None:

@@ -49,10 +49,18 @@ class TerminalReader:
     ) -> None:
         self._console = console
         self._words = _Words()
-        history: History = (
+        commands: History = (
             FileHistory(str(history_file)) if history_file is not None else InMemoryHistory()
         )
-        self._session: PromptSession[str] = PromptSession(
+        # Commands are remembered across sessions; other answers (Y, N, numbers,
+        # names) only within this one, so that Up at ESA> finds commands.
+        self._commands = self._session(commands, input, output)
+        self._answers = self._session(InMemoryHistory(), input, output)
+
+    def _session(
+        self, history: History, input: Input | None, output: Output | None
+    ) -> PromptSession[str]:
+        return PromptSession(
             history=history,
             completer=self._words,
             complete_while_typing=False,
@@ -60,7 +68,8 @@ class TerminalReader:
             output=output,
         )
 
-    def read(self, prompt: str, completions: Iterable[str] = ()) -> str:
+    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
         self._console.flush()
         self._words.words = completions
-        return self._session.prompt(prompt)
+        session = self._commands if command else self._answers
+        return session.prompt(prompt)

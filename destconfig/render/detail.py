@@ -65,7 +65,9 @@ def render_entry(key: str, entry: Entry, default: DefaultEntry) -> str:
             None if entry.limit_apply is None else words.LIMIT_APPLY[entry.limit_apply]
         ),
         "tls": None if entry.tls is None else words.TLS[entry.tls],
-        "bounce": None if entry.bounce_validation is None else words.on_off(entry.bounce_validation),
+        "bounce": None
+        if entry.bounce_validation is None
+        else words.on_off(entry.bounce_validation),
     }
     values = {name: _or_default(value, effective[name]) for name, value in own.items()}
     return _block(key, _labelled(values, entry.bounce_profile or "Default"))

@@ -57,7 +57,7 @@ class Shell:
                 self.console.write("\n")
             first = False
             try:
-                line = self.reader.read(prompt, HOST_WORDS)
+                line = self.reader.read(prompt, HOST_WORDS, command=True)
             except KeyboardInterrupt:
                 continue
             except EOFError:

@@ -1,4 +1,4 @@
-"""The destconfig menu and its operations (spec §4–§7).
+"""The destconfig menu and its operations (spec §4 to §7).
 
 Each operation asks its questions through the session's dialogue and, only when
 it completes, replaces the session's table with a new one. It returns whether the
@@ -183,7 +183,7 @@ def _operation(answer: str) -> MenuItem:
     return item
 
 
-MENU_QUESTION = Text(MENU_TEXT, _operation, words=tuple(item.name for item in MENU))
+MENU_QUESTION = Text(MENU_TEXT, _operation, words=tuple(item.name for item in MENU), command=True)
 
 
 def run_menu(shell: Shell) -> None:
