@@ -1,0 +1,129 @@
+"""The command line as a user meets it: real processes, exit statuses, stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+SEED = ROOT / "transcripts" / "seed-tls-required.txt"
+
+
+def destconfig(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "destconfig", *args],
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+NEW_ENTRY = b"destconfig\nnew\nexample.com\nN\nN\nN\nY\n3\nN\nN\nN\n\n"
+
+
+def test_help_and_version() -> None:
+    shown = destconfig("--help")
+    assert shown.returncode == 0
+    for option in (b"--home", b"--hostname", b"--no-echo", b"--version", b"replay"):
+        assert option in shown.stdout
+    version = destconfig("--version")
+    assert version.returncode == 0
+    assert version.stdout == b"destconfig 0.1.0\n"
+
+
+@pytest.mark.parametrize(
+    "args", [("--frobnicate",), ("--hostname", "two words"), ("--hostname", ""), ("replay",)]
+)
+def test_usage_errors_exit_2(args: tuple[str, ...], tmp_path: Path) -> None:
+    result = destconfig("--home", str(tmp_path), *args)
+    assert result.returncode == 2
+    assert b"usage:" in result.stderr
+
+
+def test_clean_session_exits_0_and_creates_the_home(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "home"
+    result = destconfig("--home", str(home), stdin=b"quit\n")
+    assert result.returncode == 0
+    assert result.stdout == b"ESA> quit\n"
+    assert result.stderr == b""
+    assert (home / "configuration").is_dir()
+    assert (home.stat().st_mode & 0o777) == 0o700
+    assert not (home / "config.toml").exists()
+
+
+def test_end_of_input_with_pending_changes_exits_1(tmp_path: Path) -> None:
+    result = destconfig("--home", str(tmp_path), stdin=NEW_ENTRY)
+    assert result.returncode == 1
+    assert result.stdout.endswith(b"\nESA> \n")
+    assert result.stderr == b"destconfig: end of input: the uncommitted changes were discarded.\n"
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_end_of_input_without_changes_exits_0(tmp_path: Path) -> None:
+    result = destconfig("--home", str(tmp_path), stdin=b"destconfig\nlist\n\n")
+    assert result.returncode == 0
+    assert result.stdout.endswith(b"[]> \n\nESA> \n")
+
+
+def test_home_from_environment_and_commit_seen_by_next_session(tmp_path: Path) -> None:
+    env = {"DESTCONFIG_HOME": str(tmp_path)}
+    first = destconfig(stdin=NEW_ENTRY + b"commit\nfirst\nN\nquit\n", env=env)
+    assert first.returncode == 0, first.stderr
+    assert b"\nChanges committed: " in first.stdout
+    assert (tmp_path / "config.toml").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "rollback").exists()
+    second = destconfig(stdin=b"destconfig\nlist\n\n", env=env)
+    assert b"\nexample.com Default  On      Default      Default   Default\n" in second.stdout
+
+
+def test_hostname_names_the_prompt(tmp_path: Path) -> None:
+    result = destconfig("--home", str(tmp_path), "--hostname", "mail1.example.com", stdin=b"\n")
+    assert result.stdout == b"mail1.example.com> \n\nmail1.example.com> \n"
+
+
+def test_no_echo_leaves_answers_out(tmp_path: Path) -> None:
+    result = destconfig("--home", str(tmp_path), "--no-echo", stdin=b"bogus\nquit\n")
+    assert result.stdout == (b"ESA> \nUnknown command or missing feature key: bogus\n\nESA> ")
+    assert result.returncode == 0
+
+
+def test_damaged_configuration_exits_2_and_is_left_alone(tmp_path: Path) -> None:
+    damaged = b"[settings\ncertificate = 'Demo'\n"
+    (tmp_path / "config.toml").write_bytes(damaged)
+    result = destconfig("--home", str(tmp_path), stdin=b"quit\n")
+    assert result.returncode == 2
+    assert str(tmp_path / "config.toml").encode() in result.stderr
+    assert result.stdout == b""
+    assert (tmp_path / "config.toml").read_bytes() == damaged
+
+
+def test_configuration_that_breaks_the_model_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_bytes(b"[default]\nmax_host_concurrency = 5000\n")
+    result = destconfig("--home", str(tmp_path), stdin=b"quit\n")
+    assert result.returncode == 2
+    assert b"max_host_concurrency" in result.stderr
+
+
+def test_replay_command_reports_pass_and_fail(tmp_path: Path) -> None:
+    passed = destconfig("replay", str(SEED))
+    assert passed.returncode == 0
+    assert passed.stdout == f"PASS {SEED}\n".encode()
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(SEED.read_bytes().replace(b"Default  On ", b"Default  Off"))
+    failed = destconfig("replay", str(SEED), str(broken))
+    assert failed.returncode == 1
+    assert failed.stdout.startswith(f"PASS {SEED}\nFAIL {broken} line 64:\n".encode())
+    assert b"  expected: 'example.com Default  Off     Default      Default   Default'\n" in (
+        failed.stdout
+    )
+    missing = destconfig("replay", str(tmp_path / "missing.txt"))
+    assert missing.returncode == 1
+    assert missing.stdout.startswith(b"FAIL ")
