@@ -12,10 +12,8 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import tomli_w
-
+from destconfig.console import escape
 from destconfig.formats import FormatError
 from destconfig.formats import toml as toml_format
 from destconfig.model import Table
@@ -24,6 +22,7 @@ CONFIG_NAME = "config.toml"
 CONFIGURATION_DIR = "configuration"
 ROLLBACK_DIR = "rollback"
 HISTORY_NAME = "history"
+LOG_NAME = "commits.log"
 TIME_FORMAT = "%a %b %d %H:%M:%S %Y %Z"
 
 
@@ -64,6 +63,7 @@ class Store:
         self.configuration_dir = home / CONFIGURATION_DIR
         self.rollback_dir = home / ROLLBACK_DIR
         self.history_path = home / HISTORY_NAME
+        self.log_path = home / LOG_NAME
 
     def prepare(self) -> None:
         """Create the home and its configuration directory (private to the user)."""
@@ -79,21 +79,28 @@ class Store:
         except OSError as error:
             raise StoreError(f"{self.config_path}: {error.strerror}") from None
         try:
-            document = toml_format.parse(data)
-            document.pop("commit", None)
-            return toml_format.from_document(document)
+            return toml_format.loads(data)
         except FormatError as error:
             lines = "\n".join(f"  {line}" for line in error.errors)
             raise StoreError(f"{self.config_path} is not a valid configuration:\n{lines}") from None
 
     def commit(self, table: Table, *, comment: str, when: datetime, keep_rollback: bool) -> None:
-        """Save *table* as the committed configuration."""
+        """Save *table* as the committed configuration, and log the commit."""
         self.prepare()
         if keep_rollback:
             self._keep_rollback(when)
-        document: dict[str, Any] = {"commit": {"time": format_time(when), "comment": comment}}
-        document.update(toml_format.to_document(table))
-        atomic_write(self.config_path, tomli_w.dumps(document).encode("utf-8"))
+        atomic_write(self.config_path, toml_format.dumps(table))
+        self._log(when, comment)
+
+    def _log(self, when: datetime, comment: str) -> None:
+        """Append ``TIME<TAB>COMMENT`` to ``commits.log``, the history of commits."""
+        line = f"{format_time(when)}\t{escape(comment)}\n".encode()
+        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(descriptor, line)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def _keep_rollback(self, when: datetime) -> None:
         """Copy the configuration as it is before this commit into ``rollback/``."""
