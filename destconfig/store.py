@@ -81,7 +81,10 @@ class Store:
         try:
             return toml_format.loads(data)
         except FormatError as error:
-            lines = "\n".join(f"  {line}" for line in error.errors)
+            lines = "\n".join(
+                f"  line {p.line}: {p.reason}" if p.line else f"  {p.reason}"
+                for p in error.problems
+            )
             raise StoreError(f"{self.config_path} is not a valid configuration:\n{lines}") from None
 
     def commit(self, table: Table, *, comment: str, when: datetime, keep_rollback: bool) -> None:

@@ -1,11 +1,91 @@
-"""File formats of a table: pure ``loads(bytes) -> Table`` / ``dumps(Table) -> bytes``."""
+"""File formats of a table: pure ``loads(bytes) -> Table`` / ``dumps(Table) -> bytes``.
+
+The registry names each format and says which file names it claims, so that the
+shell and the one-shot commands choose a format the same way.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from destconfig.console import escape
+from destconfig.model import Table
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_ERRORS = 10
+_QUOTE_MAX = 60
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a file: where (1-based line, when known) and why."""
+
+    line: int | None
+    reason: str
+
 
 class FormatError(ValueError):
-    """A file that cannot be read as a table; ``errors`` are lines for a person."""
+    """A file that cannot be read as a table."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.reason for p in problems))
+        self.problems = problems
+
+
+def quote(text: str) -> str:
+    """Text from a file, for a message: escaped, cut when long, in double quotes."""
+    shown = escape(text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX] + "...")
+    return f'"{shown}"'
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    loads: Callable[[bytes], Table]
+    dumps: Callable[[Table], bytes]
+    suffixes: tuple[str, ...]
+    full: bool  # carries the whole configuration (settings, certificates), not just the table
+    description: str
+
+
+def _registry() -> dict[str, Format]:
+    from destconfig.formats import esa, json, toml
+
+    return {
+        fmt.name: fmt
+        for fmt in (
+            Format("esa", esa.loads, esa.dumps, (), False, "the appliance's table file"),
+            Format("toml", toml.loads, toml.dumps, (".toml",), True, "TOML, as config.toml"),
+            Format("json", json.loads, json.dumps, (".json",), True, "JSON, as config.toml"),
+        )
+    }
+
+
+def formats() -> dict[str, Format]:
+    return _registry()
+
+
+def for_name(file_name: str) -> Format:
+    """The format a file name asks for: ``.toml`` and ``.json`` by suffix, else ``esa``."""
+    lower = file_name.lower()
+    registry = _registry()
+    for fmt in registry.values():
+        if any(lower.endswith(suffix) for suffix in fmt.suffixes):
+            return fmt
+    return registry["esa"]
+
+
+def imported(current: Table, loaded: Table, fmt: Format) -> Table:
+    """The session's table after importing *loaded*.
+
+    A full format replaces the whole configuration. The appliance's table file
+    replaces the default entry and the entries; the global settings stay, and the
+    profiles the file uses join the known ones.
+    """
+    if fmt.full:
+        return loaded
+    profiles = tuple(sorted(set(current.bounce_profiles) | set(loaded.bounce_profiles)))
+    return current.model_copy(
+        update={"default": loaded.default, "entries": loaded.entries, "bounce_profiles": profiles}
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from destconfig.confdir import ConfigurationDirectory
 from destconfig.console import Console, escape
 from destconfig.dialogue.questions import Dialogue, Text, YesNo
 from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
@@ -41,6 +42,7 @@ class Shell:
         self.console = console if console is not None else Console(env.stdout)
         self.reader = reader if reader is not None else make_reader(env, self.console, store)
         self.dialogue = Dialogue(self.reader, self.console)
+        self.configuration = ConfigurationDirectory(store.configuration_dir)
         self.committed = committed
         self.table = committed
 

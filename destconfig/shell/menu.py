@@ -11,13 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from destconfig import formats
+from destconfig.confdir import BadName, check_name
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.dialogue import flows
-from destconfig.dialogue.questions import Abandon, Invalid, Text
+from destconfig.dialogue.questions import Abandon, Invalid, Text, YesNo
+from destconfig.formats import MAX_ERRORS, FormatError, Problem
 from destconfig.model import DefaultEntry, Entry, Settings
 from destconfig.render.detail import render_all, render_default, render_entry
 from destconfig.render.listing import render_list
+from destconfig.store import CONFIGURATION_DIR
 
 if TYPE_CHECKING:
     from destconfig.shell.host import Shell
@@ -150,8 +154,68 @@ def do_clear(shell: Shell) -> bool:
     return True
 
 
-def not_available(shell: Shell) -> bool:
-    shell.console.reject("This operation is not available yet.")
+BAD_FILE_NAME = "Invalid file name. Enter the name of a file in the configuration directory."
+
+
+def parse_file_name(answer: str) -> str:
+    try:
+        return check_name(answer.strip())
+    except BadName:
+        raise Invalid(BAD_FILE_NAME) from None
+
+
+def _reason(error: OSError) -> str:
+    return escape(error.strerror or str(error))
+
+
+def error_lines(name: str, problems: list[Problem]) -> list[str]:
+    """``Error in "NAME" line L: REASON``, in line order, at most :data:`MAX_ERRORS`."""
+    return [
+        f'Error in "{name}" line {problem.line}: {problem.reason}'
+        if problem.line is not None
+        else f'Error in "{name}": {problem.reason}'
+        for problem in problems[:MAX_ERRORS]
+    ]
+
+
+def do_import(shell: Shell) -> bool:
+    name = shell.dialogue.ask(Text("Enter the name of the file to import.", parse_file_name))
+    shown = escape(name)
+    if not shell.configuration.exists(name):
+        shell.console.reject(f'The file "{shown}" does not exist in the configuration directory.')
+        return False
+    try:
+        data = shell.configuration.read(name)
+    except OSError as error:
+        shell.console.reject(f'The file "{shown}" cannot be read: {_reason(error)}.')
+        return False
+    fmt = formats.for_name(name)
+    try:
+        loaded = fmt.loads(data)
+    except FormatError as error:
+        lines = error_lines(shown, error.problems)
+        shell.console.reject("\n".join([*lines, "The table was not changed."]))
+        return False
+    shell.table = formats.imported(shell.table, loaded, fmt)
+    return True
+
+
+def do_export(shell: Shell) -> bool:
+    name = shell.dialogue.ask(Text("Enter a name for the exported file.", parse_file_name))
+    shown = escape(name)
+    if shell.configuration.exists(name) and not shell.dialogue.ask(
+        YesNo(f'The file "{shown}" already exists. Overwrite it?', False)
+    ):
+        return False
+    try:
+        shell.configuration.write(name, formats.for_name(name).dumps(shell.table))
+    except OSError as error:
+        shell.console.reject(f'The file "{shown}" could not be written: {_reason(error)}.')
+        return False
+    shell.console.block(
+        f'File written on machine "{shell.env.hostname}" to the location '
+        f'"{CONFIGURATION_DIR}/{shown}".'
+    )
     return False
 
 
@@ -164,8 +228,8 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("LIST", "Display a summary list of all entries.", do_list),
     MenuItem("DETAIL", "Display details for one destination or all entries.", do_detail),
     MenuItem("CLEAR", "Remove all entries.", do_clear),
-    MenuItem("IMPORT", "Import tables from a file.", not_available),
-    MenuItem("EXPORT", "Export tables to a file.", not_available),
+    MenuItem("IMPORT", "Import tables from a file.", do_import),
+    MenuItem("EXPORT", "Export tables to a file.", do_export),
 )
 
 _BY_NAME = {item.name.lower(): item for item in MENU}

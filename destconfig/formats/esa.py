@@ -1,0 +1,291 @@
+"""The appliance's table file (spec §8), read by a hand-written line parser.
+
+``configparser`` cannot be used: it gives ``[DEFAULT]`` a meaning of its own
+(its keys leak into every section). Reading is strict and complete: every
+problem is reported with its line, the body of a refused section is still
+checked, and a file with any problem yields no table at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from destconfig import model
+from destconfig.destinations import InvalidDestination, is_address, normalise
+from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, quote
+from destconfig.model import DefaultEntry, Entry, IpSort, LimitApply, LimitType, Table, Tls
+
+DEFAULT_SECTION = "DEFAULT"
+
+# Keys in the order export writes them.
+KEYS = (
+    "ip_sort_pref",
+    "max_host_concurrency",
+    "max_messages_per_connection",
+    "recipient_minutes",
+    "recipient_limit",
+    "limit_type",
+    "limit_apply",
+    "bounce_validation",
+    "bounce_profile",
+    "tls",
+)
+_DEFAULT_OPTIONAL = frozenset({"bounce_profile", "recipient_minutes", "recipient_limit"})
+_LIMITED_BY = ("max_host_concurrency", "recipient_limit")
+_RECIPIENT_PAIR = ("recipient_limit", "recipient_minutes")
+_LIMIT_CHOICES = ("limit_type", "limit_apply")
+
+
+class _BadValue(Exception):
+    def __init__(self, allowed: str) -> None:
+        super().__init__(allowed)
+        self.allowed = allowed
+
+
+def _number(bounds: tuple[int, int]) -> Callable[[str], int]:
+    lo, hi = bounds
+
+    def parse(text: str) -> int:
+        if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= len(str(hi)):
+            value = int(text)
+            if lo <= value <= hi:
+                return value
+        raise _BadValue(f"a number from {lo} to {hi}")
+
+    return parse
+
+
+def _words(table: dict[str, Any], allowed: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return table[text.lower()]
+        except KeyError:
+            raise _BadValue(allowed) from None
+
+    return parse
+
+
+def _profile(text: str) -> str:
+    if model.is_profile_name(text):
+        return text
+    raise _BadValue("a profile name: a letter, then letters, digits, '-', '_' or '.' (64 at most)")
+
+
+_TLS_ORDER = tuple(Tls)
+_TLS_WORDS = {str(number): tls for number, tls in enumerate(_TLS_ORDER)} | {
+    tls.value.lower(): tls for tls in _TLS_ORDER
+}
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "ip_sort_pref": _words(
+        {sort.value.lower(): sort for sort in IpSort}, ", ".join(sort.value for sort in IpSort)
+    ),
+    "max_host_concurrency": _number(model.CONCURRENCY),
+    "max_messages_per_connection": _number(model.MESSAGES_PER_CONNECTION),
+    "recipient_minutes": _number(model.RECIPIENT_MINUTES),
+    "recipient_limit": _number(model.RECIPIENT_LIMIT),
+    "limit_type": _words(
+        {"host": LimitType.HOST, "0": LimitType.HOST, "mxip": LimitType.MXIP, "1": LimitType.MXIP},
+        "host (or 0), MXIP (or 1)",
+    ),
+    "limit_apply": _words(
+        {
+            "system": LimitApply.SYSTEM,
+            "0": LimitApply.SYSTEM,
+            "vg": LimitApply.VG,
+            "1": LimitApply.VG,
+        },
+        "system (or 0), VG (or 1)",
+    ),
+    "bounce_validation": _words(
+        {"0": False, "off": False, "1": True, "on": True}, "0 (or off), 1 (or on)"
+    ),
+    "bounce_profile": _profile,
+    "tls": _words(
+        _TLS_WORDS,
+        ", ".join(f"{number} ({tls.value})" for number, tls in enumerate(_TLS_ORDER)),
+    ),
+}
+
+
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(names) < 3:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@dataclass
+class _Section:
+    line: int
+    key: str | None  # the stored destination, DEFAULT_SECTION, or None when refused
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # every key present, valid or not
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with the section as a whole, reported on its header line."""
+        present = self.lines
+        found: list[str] = []
+        if self.key == DEFAULT_SECTION:
+            missing = [key for key in KEYS if key not in present and key not in _DEFAULT_OPTIONAL]
+            if missing:
+                found.append(f"[DEFAULT] lacks {_and(missing)}")
+        pair = [key for key in _RECIPIENT_PAIR if key in present]
+        if len(pair) == 1:
+            (other,) = (key for key in _RECIPIENT_PAIR if key not in present)
+            found.append(f"{pair[0]} needs {other}")
+        limited = [key for key in _LIMITED_BY if key in present]
+        choices = [key for key in _LIMIT_CHOICES if key in present]
+        if limited and len(choices) < len(_LIMIT_CHOICES):
+            lacking = [key for key in _LIMIT_CHOICES if key not in present]
+            verb = "needs" if len(limited) == 1 else "need"
+            found.append(f"{_and(limited)} {verb} {_and(lacking)}")
+        if choices and not limited and self.key != DEFAULT_SECTION:
+            verb = "needs" if len(choices) == 1 else "need"
+            found.append(f"{_and(choices)} {verb} max_host_concurrency or recipient_limit")
+        return [Problem(self.line, reason) for reason in found]
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
+
+
+def loads(data: bytes) -> Table:
+    """Read a table file; :class:`FormatError` lists every problem in line order."""
+    text = _decode(data)
+    problems: list[Problem] = []
+    sections: list[_Section] = []
+    seen: dict[str, int] = {}
+    section: _Section | None = None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, raw in enumerate(lines, 1):
+        line = raw.removesuffix("\r").strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            section = _header(line, number, seen, problems)
+            sections.append(section)
+            continue
+        name, equals, value = line.partition("=")
+        key = name.strip().lower()
+        if not equals or not key:
+            problems.append(Problem(number, 'expected "[SECTION]", "key = value" or a comment'))
+            continue
+        if section is None:
+            problems.append(Problem(number, f"{quote(key)} is outside any section"))
+            continue
+        _key_line(section, key, value.strip(), number, problems)
+    for found in sections:
+        problems.extend(found.problems())
+    if DEFAULT_SECTION not in seen:
+        problems.append(Problem(1, "there is no [DEFAULT] section"))
+    if problems:
+        raise FormatError(sorted(problems, key=lambda p: p.line or 0))
+    return _table(sections)
+
+
+def _header(line: str, number: int, seen: dict[str, int], problems: list[Problem]) -> _Section:
+    if not line.endswith("]"):
+        problems.append(Problem(number, 'a section header must end with "]"'))
+        return _Section(number, None)
+    name = line[1:-1].strip()
+    if name.upper() == DEFAULT_SECTION:
+        key = DEFAULT_SECTION
+    else:
+        try:
+            key = normalise(name)
+        except InvalidDestination:
+            problems.append(
+                Problem(
+                    number,
+                    f"invalid destination {quote(name)}; use a domain (example.com), "
+                    "a subdomain (.example.com) or an IP address (192.0.2.1)",
+                )
+            )
+            return _Section(number, None)
+    if key in seen:
+        shown = "[DEFAULT]" if key == DEFAULT_SECTION else quote(key)
+        problems.append(Problem(number, f"duplicate section {shown} (first at line {seen[key]})"))
+        return _Section(number, None)
+    seen[key] = number
+    return _Section(number, key)
+
+
+def _key_line(
+    section: _Section, key: str, value: str, number: int, problems: list[Problem]
+) -> None:
+    parse = PARSERS.get(key)
+    if parse is None:
+        problems.append(
+            Problem(number, f"unknown key {quote(key)}; the keys are {', '.join(KEYS)}")
+        )
+        return
+    if key in section.lines:
+        problems.append(
+            Problem(number, f"duplicate key {key} (first at line {section.lines[key]})")
+        )
+        return
+    section.lines[key] = number
+    if key == "bounce_profile" and section.key == DEFAULT_SECTION:
+        problems.append(Problem(number, "bounce_profile is not allowed in [DEFAULT]"))
+        return
+    try:
+        section.values[key] = parse(value)
+    except _BadValue as bad:
+        problems.append(Problem(number, f"bad value {quote(value)} for {key}; use {bad.allowed}"))
+
+
+def _table(sections: list[_Section]) -> Table:
+    default = DefaultEntry()
+    entries: dict[str, Entry] = {}
+    profiles: set[str] = set()
+    for section in sections:
+        if section.key == DEFAULT_SECTION:
+            default = DefaultEntry(**section.values)
+        elif section.key is not None:
+            entry = Entry(**section.values)
+            entries[section.key] = entry
+            if entry.bounce_profile is not None:
+                profiles.add(entry.bounce_profile)
+    return Table(default=default, entries=entries, bounce_profiles=tuple(profiles))
+
+
+# Export.
+
+_EXPORT_WORDS: dict[str, Callable[[Any], str]] = {
+    "ip_sort_pref": lambda value: value.value,
+    "limit_type": lambda value: value.value,
+    "limit_apply": lambda value: value.value,
+    "bounce_validation": lambda value: "1" if value else "0",
+    "tls": lambda value: str(_TLS_ORDER.index(value)),
+}
+
+
+def _section_text(name: str, values: dict[str, Any]) -> str:
+    lines = [f"[{name}]"]
+    for key in KEYS:
+        value = values.get(key)
+        if value is not None:
+            lines.append(f"{key} = {_EXPORT_WORDS.get(key, str)(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def dumps(table: Table) -> bytes:
+    """``[DEFAULT]`` first, then the entries in LIST order, keys in file order."""
+    parts = [_section_text(DEFAULT_SECTION, dict(table.default))]
+    for key in table.sorted_keys():
+        name = key[1:-1] if is_address(key) else key
+        parts.append(_section_text(name, dict(table.entries[key])))
+    return "\n".join(parts).encode("utf-8")

@@ -1,0 +1,41 @@
+"""The JSON form of a table: the same document as TOML, for tools.
+
+``schema/table.schema.json`` in the package is generated from the model
+(:func:`schema`); a test keeps the shipped file equal to it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
+from destconfig.formats.toml import from_document, to_document
+from destconfig.model import Table
+
+
+def dumps(table: Table) -> bytes:
+    return (json.dumps(to_document(table), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def loads(data: bytes) -> Table:
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
+    except json.JSONDecodeError as error:
+        raise FormatError([Problem(error.lineno, error.msg)]) from None
+    except RecursionError:
+        raise FormatError([Problem(None, "the document is nested too deeply")]) from None
+    return from_document(document)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the document, from the pydantic model."""
+    document = Table.model_json_schema(mode="serialization")
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "destconfig table"
+    return document
