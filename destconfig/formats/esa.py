@@ -8,6 +8,7 @@ checked, and a file with any problem yields no table at all.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,7 +139,8 @@ class _Section:
             found.append(f"{pair[0]} needs {other}")
         limited = [key for key in _LIMITED_BY if key in present]
         choices = [key for key in _LIMIT_CHOICES if key in present]
-        if limited and len(choices) < len(_LIMIT_CHOICES):
+        # [DEFAULT] needs the limit choices anyway: its lack is reported above.
+        if limited and len(choices) < len(_LIMIT_CHOICES) and self.key != DEFAULT_SECTION:
             lacking = [key for key in _LIMIT_CHOICES if key not in present]
             verb = "needs" if len(limited) == 1 else "need"
             found.append(f"{_and(limited)} {verb} {_and(lacking)}")
@@ -179,7 +181,7 @@ def loads(data: bytes) -> Table:
             sections.append(section)
             continue
         name, equals, value = line.partition("=")
-        key = name.strip().lower()
+        key = name.strip()
         if not equals or not key:
             problems.append(Problem(number, 'expected "[SECTION]", "key = value" or a comment'))
             continue
@@ -226,11 +228,10 @@ def _header(line: str, number: int, seen: dict[str, int], problems: list[Problem
 def _key_line(
     section: _Section, key: str, value: str, number: int, problems: list[Problem]
 ) -> None:
+    written, key = key, key.lower()
     parse = PARSERS.get(key)
     if parse is None:
-        problems.append(
-            Problem(number, f"unknown key {quote(key)}; the keys are {', '.join(KEYS)}")
-        )
+        problems.append(Problem(number, _unknown_key(written)))
         return
     if key in section.lines:
         problems.append(
@@ -245,6 +246,13 @@ def _key_line(
         section.values[key] = parse(value)
     except _BadValue as bad:
         problems.append(Problem(number, f"bad value {quote(value)} for {key}; use {bad.allowed}"))
+
+
+def _unknown_key(written: str) -> str:
+    close = difflib.get_close_matches(written.lower(), KEYS, n=1)
+    if close:
+        return f"unknown key {quote(written)}; did you mean {close[0]}?"
+    return f"unknown key {quote(written)}; the keys are {', '.join(KEYS)}"
 
 
 def _table(sections: list[_Section]) -> Table:

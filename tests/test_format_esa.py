@@ -1,0 +1,169 @@
+"""The appliance's table file: golden export, accepted variants, and the broken-file corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from destconfig.formats import FormatError, Problem, esa
+from destconfig.model import (
+    DefaultEntry,
+    Entry,
+    IpSort,
+    LimitApply,
+    LimitType,
+    Table,
+    Tls,
+)
+from destconfig.shell.menu import error_lines
+
+BROKEN = sorted((Path(__file__).parent / "data" / "esa-broken").glob("*.cfg"))
+
+KNOWN = Table(
+    bounce_profiles=("bulk", "partners"),
+    default=DefaultEntry(
+        recipient_limit=500, recipient_minutes=60, tls=Tls.PREFERRED, bounce_validation=True
+    ),
+    entries={
+        "example.com": Entry(tls=Tls.REQUIRED),
+        ".example.net": Entry(
+            max_host_concurrency=10,
+            limit_type=LimitType.MXIP,
+            limit_apply=LimitApply.VG,
+            bounce_profile="bulk",
+        ),
+        "[192.0.2.25]": Entry(ip_sort_pref=IpSort.REQUIRE_V4, bounce_validation=False),
+        "[2001:db8::1]": Entry(
+            max_messages_per_connection=5,
+            recipient_limit=0,
+            recipient_minutes=1,
+            limit_type=LimitType.HOST,
+            limit_apply=LimitApply.SYSTEM,
+            tls=Tls.REQUIRED_VERIFY_HOSTED,
+        ),
+    },
+)
+
+KNOWN_BYTES = b"""[DEFAULT]
+ip_sort_pref = PREFER_V6
+max_host_concurrency = 500
+max_messages_per_connection = 50
+recipient_minutes = 60
+recipient_limit = 500
+limit_type = host
+limit_apply = system
+bounce_validation = 1
+tls = 1
+
+[.example.net]
+max_host_concurrency = 10
+limit_type = MXIP
+limit_apply = VG
+bounce_profile = bulk
+
+[192.0.2.25]
+ip_sort_pref = REQUIRE_V4
+bounce_validation = 0
+
+[2001:db8::1]
+max_messages_per_connection = 5
+recipient_minutes = 1
+recipient_limit = 0
+limit_type = host
+limit_apply = system
+tls = 5
+
+[example.com]
+tls = 2
+"""
+
+
+def test_export_of_a_known_table_is_exact() -> None:
+    assert esa.dumps(KNOWN) == KNOWN_BYTES
+
+
+def test_import_of_the_export_gives_the_table_back() -> None:
+    loaded = esa.loads(KNOWN_BYTES)
+    assert loaded.default == KNOWN.default
+    assert loaded.entries == KNOWN.entries
+    assert loaded.bounce_profiles == ("bulk",)  # only the profiles the file uses
+
+
+def test_factory_table_export() -> None:
+    assert esa.dumps(Table()) == (
+        b"[DEFAULT]\nip_sort_pref = PREFER_V6\nmax_host_concurrency = 500\n"
+        b"max_messages_per_connection = 50\nlimit_type = host\nlimit_apply = system\n"
+        b"bounce_validation = 0\ntls = 0\n"
+    )
+
+
+def test_accepts_words_numbers_any_case_comments_bom_crlf_and_brackets() -> None:
+    text = (
+        "\ufeff# exported by hand\r\n"
+        "; another comment\r\n"
+        "[default]\r\n"
+        "IP_SORT_PREF = prefer_v4\r\n"
+        "  max_host_concurrency=500  \r\n"
+        "max_messages_per_connection = 50\r\n"
+        "limit_type = 1\r\n"
+        "limit_apply = vg\r\n"
+        "bounce_validation = ON\r\n"
+        "tls = required_verify\r\n"
+        "\r\n"
+        "[[192.0.2.25]]\r\n"
+        "tls = 3\r\n"
+        "[Bücher.Example]\r\n"
+        "bounce_validation = Off\r\n"
+        "recipient_minutes = 5\r\n"
+        "recipient_limit = 0100\r\n"
+        "limit_type = HOST\r\n"
+        "limit_apply = 0\r\n"
+        "[2001:DB8:0:0::1]"  # the last line may lack its line ending
+    )
+    table = esa.loads(text.encode("utf-8"))
+    assert table.default == DefaultEntry(
+        ip_sort_pref=IpSort.PREFER_V4,
+        limit_type=LimitType.MXIP,
+        limit_apply=LimitApply.VG,
+        bounce_validation=True,
+        tls=Tls.REQUIRED_VERIFY,
+    )
+    assert table.entries == {
+        "[192.0.2.25]": Entry(tls=Tls.PREFERRED_VERIFY),
+        "xn--bcher-kva.example": Entry(
+            bounce_validation=False,
+            recipient_minutes=5,
+            recipient_limit=100,
+            limit_type=LimitType.HOST,
+            limit_apply=LimitApply.SYSTEM,
+        ),
+        "[2001:db8::1]": Entry(),
+    }
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda path: path.name)
+def test_broken_file_reports_every_error(path: Path) -> None:
+    expected = path.with_suffix(".expected").read_text(encoding="utf-8")
+    with pytest.raises(FormatError) as caught:
+        esa.loads(path.read_bytes())
+    lines = [
+        f'Error in "{path.name}" line {problem.line}: {problem.reason}'
+        for problem in caught.value.problems
+    ]
+    assert "".join(line + "\n" for line in lines) == expected
+    numbers = [problem.line for problem in caught.value.problems]
+    assert numbers == sorted(numbers)
+
+
+def test_the_shell_shows_at_most_ten_errors() -> None:
+    problems = [Problem(number, f"reason {number}") for number in range(1, 15)]
+    lines = error_lines("big.cfg", problems)
+    assert lines == [f'Error in "big.cfg" line {n}: reason {n}' for n in range(1, 11)]
+
+
+def test_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(esa, "MAX_FILE_BYTES", 100)
+    with pytest.raises(FormatError) as caught:
+        esa.loads(KNOWN_BYTES)
+    assert caught.value.problems == [Problem(None, "the file is larger than 100 bytes")]
