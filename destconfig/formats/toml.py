@@ -38,7 +38,7 @@ def validation_messages(error: ValidationError) -> list[Problem]:
     found = []
     for problem in error.errors():
         where = ".".join(str(part) for part in problem["loc"])
-        message = escape(str(problem["msg"]))
+        message = escape(str(problem["msg"]).removeprefix("Value error, "))
         found.append(Problem(None, f"{escape(where)}: {message}" if where else message))
     return found
 
