@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from destconfig.formats import FormatError, Problem, esa
+from destconfig.formats import MAX_PROBLEMS, FormatError, Problem, esa
 from destconfig.model import (
     DefaultEntry,
     Entry,
@@ -167,3 +167,31 @@ def test_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(FormatError) as caught:
         esa.loads(KNOWN_BYTES)
     assert caught.value.problems == [Problem(None, "the file is larger than 100 bytes")]
+
+
+def test_problems_are_capped_keeping_the_first_in_line_order() -> None:
+    body = b"".join(b"[s%d.example]\nlimit_type = host\nbogus = 1\n" % n for n in range(200))
+    with pytest.raises(FormatError) as caught:
+        esa.loads(b"[DEFAULT]\n" + body)
+    problems = caught.value.problems
+    assert len(problems) == MAX_PROBLEMS
+    assert problems[0] == Problem(
+        1,
+        "[DEFAULT] lacks "
+        + esa._and(
+            [
+                "ip_sort_pref",
+                "max_host_concurrency",
+                "max_messages_per_connection",
+                "limit_type",
+                "limit_apply",
+                "bounce_validation",
+                "tls",
+            ]
+        ),
+    )
+    # Section problems (on header lines) found at the end still come in line order.
+    assert problems[1] == Problem(2, "limit_type needs max_host_concurrency or recipient_limit")
+    assert problems[2].line == 4
+    assert problems[2].reason.startswith('unknown key "bogus"')
+    assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)

@@ -13,7 +13,8 @@ from destconfig.console import escape
 from destconfig.model import Table
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_ERRORS = 10
+MAX_ERRORS = 10  # the shell shows this many
+MAX_PROBLEMS = 100  # a format keeps at most this many, the first in line order
 _QUOTE_MAX = 60
 
 
@@ -23,6 +24,37 @@ class Problem:
 
     line: int | None
     reason: str
+
+
+class Problems:
+    """Collects problems, keeping only the first :data:`MAX_PROBLEMS` in line order.
+
+    A hostile file may have a problem on every one of millions of lines; the
+    collection stays small whatever the order problems are found in.
+    """
+
+    def __init__(self) -> None:
+        self._kept: list[Problem] = []
+
+    def append(self, problem: Problem) -> None:
+        self._kept.append(problem)
+        if len(self._kept) >= 2 * MAX_PROBLEMS:
+            self._prune()
+
+    def _prune(self) -> None:
+        self._kept.sort(key=_line_order)  # stable: same-line problems keep their order
+        del self._kept[MAX_PROBLEMS:]
+
+    def __bool__(self) -> bool:
+        return bool(self._kept)
+
+    def in_order(self) -> list[Problem]:
+        self._prune()
+        return list(self._kept)
+
+
+def _line_order(problem: Problem) -> int:
+    return problem.line or 0
 
 
 class FormatError(ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from destconfig import model
 from destconfig.destinations import InvalidDestination, is_address, normalise
-from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, quote
+from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, Problems, quote
 from destconfig.model import DefaultEntry, Entry, IpSort, LimitApply, LimitType, Table, Tls
 
 DEFAULT_SECTION = "DEFAULT"
@@ -165,7 +165,7 @@ def _decode(data: bytes) -> str:
 def loads(data: bytes) -> Table:
     """Read a table file; :class:`FormatError` lists every problem in line order."""
     text = _decode(data)
-    problems: list[Problem] = []
+    problems = Problems()
     sections: list[_Section] = []
     seen: dict[str, int] = {}
     section: _Section | None = None
@@ -190,15 +190,16 @@ def loads(data: bytes) -> Table:
             continue
         _key_line(section, key, value.strip(), number, problems)
     for found in sections:
-        problems.extend(found.problems())
+        for problem in found.problems():
+            problems.append(problem)
     if DEFAULT_SECTION not in seen:
         problems.append(Problem(1, "there is no [DEFAULT] section"))
     if problems:
-        raise FormatError(sorted(problems, key=lambda p: p.line or 0))
+        raise FormatError(problems.in_order())
     return _table(sections)
 
 
-def _header(line: str, number: int, seen: dict[str, int], problems: list[Problem]) -> _Section:
+def _header(line: str, number: int, seen: dict[str, int], problems: Problems) -> _Section:
     if not line.endswith("]"):
         problems.append(Problem(number, 'a section header must end with "]"'))
         return _Section(number, None)
@@ -225,9 +226,7 @@ def _header(line: str, number: int, seen: dict[str, int], problems: list[Problem
     return _Section(number, key)
 
 
-def _key_line(
-    section: _Section, key: str, value: str, number: int, problems: list[Problem]
-) -> None:
+def _key_line(section: _Section, key: str, value: str, number: int, problems: Problems) -> None:
     written, key = key, key.lower()
     parse = PARSERS.get(key)
     if parse is None:
