@@ -30,15 +30,31 @@ def _address(text: str) -> str | None:
         address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        # RFC 5952 §5 form, written out here: Python versions differ on it.
+        return f"[::ffff:{address.ipv4_mapped}]"
     return f"[{address.compressed}]"
+
+
+def _a_label(label: str) -> str:
+    """An IDNA A-label for a non-ASCII label (IDNA 2008 rules, after UTS-46 mapping)."""
+    try:
+        return idna.alabel(label).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise InvalidDestination(label) from None
 
 
 def _host_name(name: str) -> str:
     if not name.isascii():
+        # UTS-46 maps the whole name (full-width letters and dots, case); each
+        # non-ASCII label then becomes an A-label, ASCII labels stay as they are.
         try:
-            name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+            mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
         except (idna.IDNAError, UnicodeError):
             raise InvalidDestination(name) from None
+        name = ".".join(
+            label if label.isascii() else _a_label(label) for label in mapped.split(".")
+        )
     if len(name) > MAX_NAME:
         raise InvalidDestination(name)
     labels = name.split(".")

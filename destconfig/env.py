@@ -51,26 +51,30 @@ class Environment:
     @classmethod
     def from_process(cls, home: Path, hostname: str, echo: bool) -> Environment:
         """The real process streams, with UTF-8 and ``\\n`` output whatever the locale."""
-        stdout = io.TextIOWrapper(
-            sys.stdout.buffer,
-            encoding="utf-8",
-            errors="replace",
-            newline="\n",
-            line_buffering=False,
-        )
-        stderr = io.TextIOWrapper(
-            sys.stderr.buffer,
-            encoding="utf-8",
-            errors="replace",
-            newline="\n",
-            line_buffering=True,
-        )
         return cls(
             stdin=sys.stdin.buffer,
-            stdout=stdout,
-            stderr=stderr,
+            stdout=_utf8(sys.stdout, line_buffering=False),
+            stderr=_utf8(sys.stderr, line_buffering=True),
             home=home,
             stdin_isatty=sys.stdin.isatty() and sys.stdout.isatty(),
             hostname=hostname,
             echo=echo,
         )
+
+
+def _utf8(stream: TextIO, *, line_buffering: bool) -> TextIO:
+    """A UTF-8, ``\\n`` text stream on *stream*'s file descriptor, which it never closes."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return stream
+    stream.flush()
+    return open(  # lives as long as the process
+        descriptor,
+        "w",
+        encoding="utf-8",
+        errors="replace",
+        newline="\n",
+        closefd=False,
+        buffering=1 if line_buffering else -1,
+    )

@@ -50,7 +50,9 @@ def binary_lines(stream: BinaryIO) -> LineSource:
         if not raw:
             return None
         if not raw.endswith(b"\n"):
-            rest = raw
+            rest = stream.readline(MAX_LINE_BYTES)
+            if raw.endswith(b"\r") and rest.startswith(b"\n"):
+                raw = raw[:-1]  # the cut fell inside a \r\n line ending
             while rest and not rest.endswith(b"\n"):
                 rest = stream.readline(MAX_LINE_BYTES)
         return decode_line(raw)
