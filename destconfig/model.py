@@ -152,6 +152,45 @@ class DefaultEntry(_Frozen):
         return self
 
 
+FACTORY_DEFAULT = DefaultEntry()
+"""The factory default entry; its values are also what NEW offers in brackets."""
+RECIPIENT_MINUTES_OFFER = 60
+DEFAULT_RECIPIENT_LIMIT_OFFER = 500
+
+
+def settle_limits(values: dict[str, Any]) -> dict[str, Any]:
+    """Entry values with the limit choices as an entry may hold them.
+
+    With a concurrency or recipient limit, a missing choice takes the value NEW
+    offers; without one, the choices go (they are stored only alongside a limit).
+    """
+    settled = dict(values)
+    if settled.get("max_host_concurrency") is None and settled.get("recipient_limit") is None:
+        settled["limit_type"] = settled["limit_apply"] = None
+    else:
+        if settled.get("limit_type") is None:
+            settled["limit_type"] = FACTORY_DEFAULT.limit_type
+        if settled.get("limit_apply") is None:
+            settled["limit_apply"] = FACTORY_DEFAULT.limit_apply
+    return settled
+
+
+def effective(entry: Entry | None, default: DefaultEntry) -> dict[str, Any]:
+    """What applies to a destination: each of the entry's settings, else the default's.
+
+    ``bounce_profile`` is ``None`` when the system default profile applies. The
+    recipient limit and its minutes come as a pair from one side.
+    """
+    values: dict[str, Any] = dict(default)
+    values["bounce_profile"] = None
+    if entry is not None:
+        own = {name: value for name, value in entry if value is not None}
+        if "recipient_limit" in own:
+            values["recipient_minutes"] = own["recipient_minutes"]
+        values.update(own)
+    return values
+
+
 class Settings(_Frozen):
     """Global settings made with SETUP."""
 

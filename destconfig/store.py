@@ -3,15 +3,23 @@
 A commit writes a temporary file beside ``config.toml``, flushes and fsyncs it,
 then renames it over the old file (and fsyncs the directory), so a crash at any
 moment leaves either the old or the new configuration, never a mix.
+
+Commits take a lock on the home, and a commit is refused when the committed
+file is no longer the one this store loaded: two sessions on one home never
+overwrite each other's changes silently.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from destconfig.console import escape
 from destconfig.formats import FormatError
@@ -26,8 +34,24 @@ LOG_NAME = "commits.log"
 TIME_FORMAT = "%a %b %d %H:%M:%S %Y %Z"
 
 
+LOCK_NAME = ".lock"
+LOCK_TIMEOUT = 10.0
+
+
 class StoreError(Exception):
     """The committed configuration cannot be read; the file is left as it is."""
+
+
+class ConflictError(Exception):
+    """Another session committed since this one loaded the configuration."""
+
+
+class BusyError(Exception):
+    """Another process held the home's lock for too long."""
+
+
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 def format_time(when: datetime) -> str:
@@ -64,20 +88,46 @@ class Store:
         self.rollback_dir = home / ROLLBACK_DIR
         self.history_path = home / HISTORY_NAME
         self.log_path = home / LOG_NAME
+        self._lock = FileLock(home / LOCK_NAME, timeout=LOCK_TIMEOUT, mode=0o600)
+        self._base: str | None = None  # digest of the file as loaded (None: no file)
+        self._loaded = False
 
     def prepare(self) -> None:
         """Create the home and its configuration directory (private to the user)."""
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.configuration_dir.mkdir(mode=0o700, exist_ok=True)
 
-    def load(self) -> Table:
-        """The committed table, or the factory configuration when none was committed."""
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the home's lock (re-entrant), for a read-modify-commit."""
+        self.prepare()
         try:
-            data = self.config_path.read_bytes()
+            self._lock.acquire()
+        except Timeout:
+            raise BusyError(f"{self.home} is locked by another process") from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _read(self) -> bytes | None:
+        try:
+            return self.config_path.read_bytes()
         except FileNotFoundError:
-            return Table()
+            return None
         except OSError as error:
             raise StoreError(f"{self.config_path}: {error.strerror}") from None
+
+    def load(self) -> Table:
+        """The committed table, or the factory configuration when none was committed.
+
+        Remembers what it read, so that :meth:`commit` can tell whether another
+        session committed in between.
+        """
+        data = self._read()
+        self._base, self._loaded = _digest(data), True
+        if data is None:
+            return Table()
         try:
             return toml_format.loads(data)
         except FormatError as error:
@@ -88,12 +138,20 @@ class Store:
             raise StoreError(f"{self.config_path} is not a valid configuration:\n{lines}") from None
 
     def commit(self, table: Table, *, comment: str, when: datetime, keep_rollback: bool) -> None:
-        """Save *table* as the committed configuration, and log the commit."""
-        self.prepare()
-        if keep_rollback:
-            self._keep_rollback(when)
-        atomic_write(self.config_path, toml_format.dumps(table))
-        self._log(when, comment)
+        """Save *table* as the committed configuration, and log the commit.
+
+        Raises :class:`ConflictError` when the committed file changed since
+        :meth:`load`, and :class:`BusyError` when the lock cannot be had.
+        """
+        with self.locked():
+            if self._loaded and _digest(self._read()) != self._base:
+                raise ConflictError(str(self.config_path))
+            if keep_rollback:
+                self._keep_rollback(when)
+            data = toml_format.dumps(table)
+            atomic_write(self.config_path, data)
+            self._base, self._loaded = _digest(data), True
+            self._log(when, comment)
 
     def _log(self, when: datetime, comment: str) -> None:
         """Append ``TIME<TAB>COMMENT`` to ``commits.log``, the history of commits."""

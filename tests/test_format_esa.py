@@ -16,7 +16,7 @@ from destconfig.model import (
     Table,
     Tls,
 )
-from destconfig.shell.menu import error_lines
+from tests.helpers import run_session
 
 BROKEN = sorted((Path(__file__).parent / "data" / "esa-broken").glob("*.cfg"))
 
@@ -156,10 +156,15 @@ def test_broken_file_reports_every_error(path: Path) -> None:
     assert numbers == sorted(numbers)
 
 
-def test_the_shell_shows_at_most_ten_errors() -> None:
-    problems = [Problem(number, f"reason {number}") for number in range(1, 15)]
-    lines = error_lines("big.cfg", problems)
-    assert lines == [f'Error in "big.cfg" line {n}: reason {n}' for n in range(1, 11)]
+def test_the_shell_shows_at_most_ten_errors(tmp_path: Path) -> None:
+    directory = tmp_path / "configuration"
+    directory.mkdir()
+    (directory / "big.cfg").write_bytes((BROKEN[0].parent / "many-errors.cfg").read_bytes())
+    out = run_session(tmp_path, "destconfig\nimport\nbig.cfg\n\n").stdout
+    shown = [line for line in out.split("\n") if line.startswith('Error in "big.cfg" line ')]
+    assert len(shown) == 10
+    assert shown[-1].startswith('Error in "big.cfg" line 10: unknown key "bogus8"')
+    assert "\nThe table was not changed.\n\nChoose the operation" in out
 
 
 def test_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:

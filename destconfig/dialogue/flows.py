@@ -24,9 +24,12 @@ from destconfig.dialogue.questions import (
     Text,
     YesNo,
 )
-from destconfig.model import IpSort, LimitApply, LimitType, Table, Tls
+from destconfig.model import LimitApply, LimitType, Table, Tls
 
 Draft = dict[str, Any]
+
+# What NEW offers in brackets: the factory default entry's values.
+_OFFER = model.FACTORY_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ TLS_STEPS: tuple[Step, ...] = (
         AskChoice(
             "Do you want to use TLS support?",
             tuple((label, value) for value, label in words.TLS.items()),
-            Tls.NO,
+            _OFFER.tls,
         ),
     ),
     Note(
@@ -199,12 +202,13 @@ LIMIT_APPLY = Ask(
     AskChoice(
         "Select how the limits will be enforced:",
         (("System Wide", LimitApply.SYSTEM), ("Per Virtual Gateway(tm)", LimitApply.VG)),
-        LimitApply.SYSTEM,
+        _OFFER.limit_apply,
     ),
 )
 
 BOUNCE_VALIDATION = Ask(
-    "bounce_validation", AskYesNo("Perform bounce verification address tagging?", False)
+    "bounce_validation",
+    AskYesNo("Perform bounce verification address tagging?", _OFFER.bounce_validation),
 )
 
 
@@ -215,7 +219,7 @@ def _ip_sort(target: str) -> Ask:
             "How should the appliance sort IP addresses within an MX preference level\n"
             f"for mail destined to {target}?",
             tuple((label, value) for value, label in words.IP_SORT.items()),
-            IpSort.PREFER_V6,
+            _OFFER.ip_sort_pref,
         ),
     )
 
@@ -229,7 +233,7 @@ def _limit_type(target: str, domain: str) -> Ask:
                 (f"One limit applies to the entire domain{domain}", LimitType.HOST),
                 ("Separate limit for each mail exchanger IP address", LimitType.MXIP),
             ),
-            LimitType.HOST,
+            _OFFER.limit_type,
         ),
     )
 
@@ -290,7 +294,11 @@ ENTRY_FLOW: tuple[Step, ...] = (
         (
             Ask(
                 "max_host_concurrency",
-                AskNumber('Enter the max concurrency limit for "{dest}".', model.CONCURRENCY, 500),
+                AskNumber(
+                    'Enter the max concurrency limit for "{dest}".',
+                    model.CONCURRENCY,
+                    _OFFER.max_host_concurrency,
+                ),
             ),
         ),
         new_default=True,
@@ -304,7 +312,7 @@ ENTRY_FLOW: tuple[Step, ...] = (
                 AskNumber(
                     'Enter the max number of messages per connection for "{dest}".',
                     model.MESSAGES_PER_CONNECTION,
-                    50,
+                    _OFFER.max_messages_per_connection,
                 ),
             ),
         ),
@@ -318,7 +326,7 @@ ENTRY_FLOW: tuple[Step, ...] = (
                 AskNumber(
                     "Enter the number of minutes used to measure the recipient limit.",
                     MINUTES_BOUNDS,
-                    60,
+                    model.RECIPIENT_MINUTES_OFFER,
                 ),
             ),
             Ask(
@@ -358,14 +366,18 @@ ENTRY_FLOW: tuple[Step, ...] = (
 DEFAULT_FLOW: tuple[Step, ...] = (
     Ask(
         "max_host_concurrency",
-        AskNumber("Enter the default maximum concurrency limit.", model.CONCURRENCY, 500),
+        AskNumber(
+            "Enter the default maximum concurrency limit.",
+            model.CONCURRENCY,
+            _OFFER.max_host_concurrency,
+        ),
     ),
     Ask(
         "max_messages_per_connection",
         AskNumber(
             "Enter the default maximum number of messages per connection.",
             model.MESSAGES_PER_CONNECTION,
-            50,
+            _OFFER.max_messages_per_connection,
         ),
     ),
     Gate(
@@ -377,13 +389,15 @@ DEFAULT_FLOW: tuple[Step, ...] = (
                 AskNumber(
                     "Enter the number of minutes used to measure recipient limit.",
                     MINUTES_BOUNDS,
-                    60,
+                    model.RECIPIENT_MINUTES_OFFER,
                 ),
             ),
             Ask(
                 "recipient_limit",
                 AskNumber(
-                    "Enter number of recipients per {minutes} minutes.", RECIPIENTS_BOUNDS, 500
+                    "Enter number of recipients per {minutes} minutes.",
+                    RECIPIENTS_BOUNDS,
+                    model.DEFAULT_RECIPIENT_LIMIT_OFFER,
                 ),
             ),
         ),

@@ -12,7 +12,13 @@ from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
 from destconfig.env import Environment
 from destconfig.model import Table
 from destconfig.shell.menu import run_menu
-from destconfig.store import Store, format_time
+from destconfig.store import (
+    BusyError,
+    ConflictError,
+    Store,
+    StoreError,
+    format_time,
+)
 
 EXIT_OK = 0
 EXIT_DISCARDED = 1
@@ -115,6 +121,12 @@ def do_commit(shell: Shell) -> bool:
     when = shell.env.clock()
     try:
         shell.store.commit(shell.table, comment=comment, when=when, keep_rollback=keep)
+    except ConflictError:
+        shell.console.block(CONFLICT)
+        return False
+    except BusyError:
+        shell.console.block(BUSY)
+        return False
     except OSError as error:
         reason = escape(error.strerror or str(error))
         shell.console.block(f"The changes could not be committed: {reason}")
@@ -124,6 +136,14 @@ def do_commit(shell: Shell) -> bool:
     return False
 
 
+CONFLICT = (
+    "The configuration was committed by another session since this session started.\n"
+    "Nothing was committed; your changes are still pending. Use 'clearchanges' to start\n"
+    "again from the configuration committed now."
+)
+BUSY = "Another session is committing. Nothing was committed; try again."
+
+
 def do_clearchanges(shell: Shell) -> bool:
     if not shell.pending:
         shell.console.block("There are no changes to clear.")
@@ -131,6 +151,12 @@ def do_clearchanges(shell: Shell) -> bool:
     if shell.dialogue.ask(
         YesNo("Are you sure you want to clear all changes since the last commit?", True)
     ):
+        try:
+            # What is committed now, which another session may have changed.
+            shell.committed = shell.store.load()
+        except StoreError as error:
+            shell.console.block(f"The configuration cannot be read: {escape(str(error))}")
+            return False
         shell.table = shell.committed
         shell.console.block(f"Changes cleared: {format_time(shell.env.clock())}")
     return False

@@ -17,7 +17,15 @@ from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.dialogue import flows
 from destconfig.dialogue.questions import Abandon, Invalid, Text, YesNo
-from destconfig.formats import MAX_ERRORS, FormatError, Problem
+from destconfig.formats import MAX_ERRORS, FormatError
+from destconfig.messages import (
+    TABLE_NOT_CHANGED,
+    already_exists,
+    banner,
+    error_lines,
+    invalid_destination,
+    not_found,
+)
 from destconfig.model import DefaultEntry, Entry, Settings
 from destconfig.render.detail import render_all, render_default, render_entry
 from destconfig.render.listing import render_list
@@ -36,28 +44,11 @@ class MenuItem:
     run: Operation
 
 
-def invalid_destination(answer: str) -> str:
-    return (
-        f'Invalid destination "{escape(answer.strip())}". Enter a domain (example.com), '
-        "a subdomain (.example.com) or an IP address (192.0.2.1)."
-    )
-
-
-def not_found(dest: str) -> str:
-    return f'"{dest}" was not found in the destination control table.'
-
-
 def parse_destination(answer: str) -> str:
     try:
         return normalise(answer)
     except InvalidDestination:
         raise Invalid(invalid_destination(answer)) from None
-
-
-def banner(count: int) -> str:
-    if count == 1:
-        return "There is currently 1 entry configured."
-    return f"There are currently {count} entries configured."
 
 
 def _ask_existing(shell: Shell, text: str) -> str | None:
@@ -72,7 +63,7 @@ def _ask_existing(shell: Shell, text: str) -> str | None:
 def do_new(shell: Shell) -> bool:
     key = shell.dialogue.ask(Text("Enter the domain you wish to configure.", parse_destination))
     if key in shell.table.entries:
-        shell.console.reject(f'An entry for "{key}" already exists.')
+        shell.console.reject(already_exists(key))
         return False
     draft: flows.Draft = {}
     flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key, new=True), shell.dialogue)
@@ -168,16 +159,6 @@ def _reason(error: OSError) -> str:
     return escape(error.strerror or str(error))
 
 
-def error_lines(name: str, problems: list[Problem]) -> list[str]:
-    """``Error in "NAME" line L: REASON``, in line order, at most :data:`MAX_ERRORS`."""
-    return [
-        f'Error in "{name}" line {problem.line}: {problem.reason}'
-        if problem.line is not None
-        else f'Error in "{name}": {problem.reason}'
-        for problem in problems[:MAX_ERRORS]
-    ]
-
-
 def do_import(shell: Shell) -> bool:
     name = shell.dialogue.ask(Text("Enter the name of the file to import.", parse_file_name))
     shown = escape(name)
@@ -193,8 +174,8 @@ def do_import(shell: Shell) -> bool:
     try:
         loaded = fmt.loads(data)
     except FormatError as error:
-        lines = error_lines(shown, error.problems)
-        shell.console.reject("\n".join([*lines, "The table was not changed."]))
+        lines = error_lines(shown, error.problems[:MAX_ERRORS])
+        shell.console.reject("\n".join([*lines, TABLE_NOT_CHANGED]))
         return False
     shell.table = formats.imported(shell.table, loaded, fmt)
     return True

@@ -1,0 +1,41 @@
+"""Messages shared by the shell and the one-shot commands, so each is written once."""
+
+from __future__ import annotations
+
+from destconfig.console import escape
+from destconfig.formats import Problem
+
+
+def invalid_destination(answer: str) -> str:
+    return (
+        f'Invalid destination "{escape(answer.strip())}". Enter a domain (example.com), '
+        "a subdomain (.example.com) or an IP address (192.0.2.1)."
+    )
+
+
+def not_found(dest: str) -> str:
+    """*dest* is a stored key, or text already escaped."""
+    return f'"{dest}" was not found in the destination control table.'
+
+
+def already_exists(dest: str) -> str:
+    return f'An entry for "{dest}" already exists.'
+
+
+def banner(count: int) -> str:
+    if count == 1:
+        return "There is currently 1 entry configured."
+    return f"There are currently {count} entries configured."
+
+
+def error_lines(name: str, problems: list[Problem]) -> list[str]:
+    """``Error in "NAME" line L: REASON`` for each problem (*name* already escaped)."""
+    return [
+        f'Error in "{name}" line {problem.line}: {problem.reason}'
+        if problem.line is not None
+        else f'Error in "{name}": {problem.reason}'
+        for problem in problems
+    ]
+
+
+TABLE_NOT_CHANGED = "The table was not changed."

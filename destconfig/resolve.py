@@ -1,0 +1,60 @@
+"""Which entry governs a recipient's domain (the lookup of spec §5.1's patterns).
+
+An exact entry wins; then the nearest ``.parent`` pattern (``.example.com``
+governs every name under example.com, not example.com itself); then the default
+entry. An address literal (``user@[192.0.2.1]``, ``user@[IPv6:2001:db8::1]``)
+matches an IP entry exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from destconfig.destinations import InvalidDestination, is_address, normalise
+from destconfig.model import Table
+
+_IPV6_TAG = "ipv6:"
+
+
+class Match(StrEnum):
+    EXACT = "exact"
+    PATTERN = "pattern"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    recipient: str
+    domain: str  # the stored form of the recipient's domain
+    key: str | None  # the governing entry, None for the default entry
+    match: Match
+
+
+def domain_of(recipient: str) -> str:
+    """The stored form of a recipient's domain: ``user@Example.COM`` -> ``example.com``.
+
+    A bare domain is taken as it is. Raises :class:`InvalidDestination`.
+    """
+    domain = recipient.strip().rpartition("@")[2].strip()
+    if domain.startswith("[") and domain.endswith("]") and domain[1:].lower().startswith(_IPV6_TAG):
+        domain = "[" + domain[1 + len(_IPV6_TAG) :]
+    if domain.startswith("."):
+        raise InvalidDestination(recipient)  # a pattern names no recipient
+    return normalise(domain)
+
+
+def resolve(table: Table, recipient: str) -> Resolution:
+    """The entry that applies to *recipient*, and why."""
+    domain = domain_of(recipient)
+    entries = table.entries
+    if domain in entries:
+        return Resolution(recipient, domain, domain, Match.EXACT)
+    if not is_address(domain):
+        dot = domain.find(".")
+        while dot != -1:
+            pattern = domain[dot:]
+            if pattern in entries:
+                return Resolution(recipient, domain, pattern, Match.PATTERN)
+            dot = domain.find(".", dot + 1)
+    return Resolution(recipient, domain, None, Match.DEFAULT)
