@@ -1,7 +1,9 @@
-"""Command line: argv -> Environment -> the shell or a command; exit codes.
+"""Command line: argv -> Environment -> the shell, replay or a one-shot command; exit codes.
 
-Exit status: 0 for a clean session, 1 when input ended with changes pending (or a
-replay failed), 2 for usage errors and a configuration that cannot be read.
+Exit status: 0 for a clean session or a command that did what it was asked; 1
+when input ended with changes pending, a replay failed, a change or import was
+refused, or ``diff`` found differences; 2 for usage errors and a configuration
+that cannot be read.
 """
 
 from __future__ import annotations
@@ -49,7 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with piped input, do not echo the answers after the prompts",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        description="Without a command, the interactive shell starts. Each command has --help.",
+    )
+    # Options that may also follow the command (destconfig list --home DIR).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home", type=Path, default=argparse.SUPPRESS, help="directory of the configuration"
+    )
     replay = commands.add_parser(
         "replay",
         help="replay transcripts and report PASS or the first difference",
@@ -57,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "home with a fixed clock and compare the output byte for byte.",
     )
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    from destconfig.commands import add_all
+
+    add_all(commands, common)
     return parser
 
 
@@ -66,7 +80,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         from destconfig.replay import replay_files
 
         return replay_files(args.files, sys.stdout)
-    return run_shell(args.home or default_home(), args.hostname, echo=not args.no_echo)
+    home = args.home or default_home()
+    if args.command is None:
+        return run_shell(home, args.hostname, echo=not args.no_echo)
+    return run_command(args, Environment.from_process(home, args.hostname, echo=False))
+
+
+def run_command(args: argparse.Namespace, env: Environment) -> int:
+    """A one-shot command; its errors go to standard error."""
+    from destconfig.commands.context import CommandError, Context
+    from destconfig.store import BusyError
+
+    ctx = Context.of(env)
+    try:
+        status: int = args.run(args, ctx)
+    except CommandError as error:
+        for line in error.message.split("\n"):
+            ctx.error(line)
+        status = error.status
+    except BusyError as error:
+        ctx.error(str(error))
+        status = 1
+    env.stdout.flush()
+    env.stderr.flush()
+    return status
 
 
 def run_shell(home: Path, hostname: str, *, echo: bool) -> int:

@@ -39,7 +39,7 @@ _RECIPIENT_PAIR = ("recipient_limit", "recipient_minutes")
 _LIMIT_CHOICES = ("limit_type", "limit_apply")
 
 
-class _BadValue(Exception):
+class BadValue(Exception):
     def __init__(self, allowed: str) -> None:
         super().__init__(allowed)
         self.allowed = allowed
@@ -53,7 +53,7 @@ def _number(bounds: tuple[int, int]) -> Callable[[str], int]:
             value = int(text)
             if lo <= value <= hi:
                 return value
-        raise _BadValue(f"a number from {lo} to {hi}")
+        raise BadValue(f"a number from {lo} to {hi}")
 
     return parse
 
@@ -63,7 +63,7 @@ def _words(table: dict[str, Any], allowed: str) -> Callable[[str], Any]:
         try:
             return table[text.lower()]
         except KeyError:
-            raise _BadValue(allowed) from None
+            raise BadValue(allowed) from None
 
     return parse
 
@@ -71,7 +71,7 @@ def _words(table: dict[str, Any], allowed: str) -> Callable[[str], Any]:
 def _profile(text: str) -> str:
     if model.is_profile_name(text):
         return text
-    raise _BadValue("a profile name: a letter, then letters, digits, '-', '_' or '.' (64 at most)")
+    raise BadValue("a profile name: a letter, then letters, digits, '-', '_' or '.' (64 at most)")
 
 
 _TLS_ORDER = tuple(Tls)
@@ -243,7 +243,7 @@ def _key_line(section: _Section, key: str, value: str, number: int, problems: Pr
         return
     try:
         section.values[key] = parse(value)
-    except _BadValue as bad:
+    except BadValue as bad:
         problems.append(Problem(number, f"bad value {quote(value)} for {key}; use {bad.allowed}"))
 
 

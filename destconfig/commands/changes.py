@@ -1,0 +1,199 @@
+"""``new``, ``edit``, ``delete``, ``default``, ``setup``, ``clear``: one change, committed.
+
+Each reads the committed table, makes the change, and commits it at once under
+the home's lock (the same lock and atomic write as the shell's ``commit``), or
+with ``--dry-run`` prints what would change and commits nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from destconfig.commands.context import CommandError, Context, quoted
+from destconfig.commands.options import (
+    add_setting_options,
+    changed_default,
+    changed_entry,
+    destination,
+    given,
+)
+from destconfig.console import escape
+from destconfig.messages import already_exists, not_found
+from destconfig.model import Settings, Table
+from destconfig.store import BusyError, ConflictError, format_time
+from destconfig.tablediff import diff, render_diff
+
+Change = Callable[[Table], Table]
+
+
+def _commit_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("commit")
+    group.add_argument("--comment", default=None, help="the commit comment (default: the command)")
+    group.add_argument(
+        "--dry-run", action="store_true", help="print what would change and commit nothing"
+    )
+    group.add_argument(
+        "--no-rollback",
+        action="store_true",
+        help="do not keep a rollback copy of the configuration before the change",
+    )
+
+
+def add(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    new = commands.add_parser(
+        "new",
+        parents=[common],
+        help="create an entry",
+        description="Create an entry; settings not given stay at Default.",
+    )
+    new.add_argument("dest", type=destination, metavar="DEST")
+    add_setting_options(new, for_default=False)
+    _commit_options(new)
+    new.set_defaults(run=run_new)
+
+    edit = commands.add_parser(
+        "edit",
+        parents=[common],
+        help="change an entry",
+        description="Change the settings given; the others stay.",
+    )
+    edit.add_argument("dest", type=destination, metavar="DEST")
+    add_setting_options(edit, for_default=False)
+    _commit_options(edit)
+    edit.set_defaults(run=run_edit)
+
+    delete = commands.add_parser(
+        "delete",
+        parents=[common],
+        help="remove entries",
+        description="Remove entries; all must exist, or none is removed.",
+    )
+    delete.add_argument("dests", type=destination, nargs="+", metavar="DEST")
+    _commit_options(delete)
+    delete.set_defaults(run=run_delete)
+
+    default = commands.add_parser(
+        "default",
+        parents=[common],
+        help="change the default entry",
+        description="Change the settings given of the default entry.",
+    )
+    add_setting_options(default, for_default=True)
+    _commit_options(default)
+    default.set_defaults(run=run_default)
+
+    setup = commands.add_parser(
+        "setup",
+        parents=[common],
+        help="change the global settings",
+        description="Change the global settings (the shell's SETUP).",
+    )
+    setup.add_argument("--certificate", help="the certificate for outbound TLS connections")
+    setup.add_argument(
+        "--tls-alert",
+        choices=("on", "off"),
+        help="send an alert when a required TLS connection fails",
+    )
+    _commit_options(setup)
+    setup.set_defaults(run=run_setup)
+
+    clear = commands.add_parser(
+        "clear",
+        parents=[common],
+        help="remove every entry",
+        description="Remove every entry (not the default entry).",
+    )
+    clear.add_argument("--yes", action="store_true", help="confirm: clear asks for it")
+    _commit_options(clear)
+    clear.set_defaults(run=run_clear)
+
+
+def _comment(args: argparse.Namespace, words: list[str]) -> str:
+    return args.comment if args.comment is not None else " ".join(words)
+
+
+def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) -> int:
+    """Make *change* to the committed table and commit it (or show it, with --dry-run)."""
+    with ctx.store.locked():
+        before = ctx.load()
+        after = change(before)
+        if args.dry_run:
+            difference = diff(before, after)
+            if not difference.empty:
+                ctx.out.write(render_diff(difference, "committed", "after") + "\n")
+            return 0
+        if after == before:
+            ctx.out.write("There are no changes to commit.\n")
+            return 0
+        when = ctx.env.clock()
+        try:
+            ctx.store.commit(after, comment=comment, when=when, keep_rollback=not args.no_rollback)
+        except (ConflictError, BusyError) as error:
+            raise CommandError(f"nothing was committed: {error}") from None
+        except OSError as error:
+            raise CommandError(f"nothing was committed: {escape(str(error))}") from None
+    ctx.out.write(f"Changes committed: {format_time(when)}\n")
+    return 0
+
+
+def run_new(args: argparse.Namespace, ctx: Context) -> int:
+    def change(table: Table) -> Table:
+        if args.dest in table.entries:
+            raise CommandError(already_exists(args.dest))
+        return table.with_entry(args.dest, changed_entry(None, given(args)))
+
+    return apply(ctx, args, change, _comment(args, ["new", args.dest]))
+
+
+def run_edit(args: argparse.Namespace, ctx: Context) -> int:
+    def change(table: Table) -> Table:
+        if args.dest not in table.entries:
+            raise CommandError(not_found(args.dest))
+        return table.with_entry(args.dest, changed_entry(table.entries[args.dest], given(args)))
+
+    return apply(ctx, args, change, _comment(args, ["edit", args.dest]))
+
+
+def run_delete(args: argparse.Namespace, ctx: Context) -> int:
+    def change(table: Table) -> Table:
+        missing = [dest for dest in args.dests if dest not in table.entries]
+        if missing:
+            raise CommandError(not_found(missing[0]))
+        for dest in dict.fromkeys(args.dests):
+            table = table.without_entry(dest)
+        return table
+
+    return apply(ctx, args, change, _comment(args, ["delete", *args.dests]))
+
+
+def run_default(args: argparse.Namespace, ctx: Context) -> int:
+    def change(table: Table) -> Table:
+        return table.with_default(changed_default(table.default, given(args)))
+
+    return apply(ctx, args, change, _comment(args, ["default"]))
+
+
+def run_setup(args: argparse.Namespace, ctx: Context) -> int:
+    def change(table: Table) -> Table:
+        settings = table.settings
+        if args.certificate is not None:
+            if args.certificate not in table.certificates:
+                known = ", ".join(table.certificates)
+                raise CommandError(
+                    f"unknown certificate {quoted(args.certificate)}; the certificates are {known}"
+                )
+            settings = settings.model_copy(update={"certificate": args.certificate})
+        if args.tls_alert is not None:
+            settings = settings.model_copy(update={"tls_alert": args.tls_alert == "on"})
+        return table.with_settings(Settings.model_validate(settings.model_dump()))
+
+    return apply(ctx, args, change, _comment(args, ["setup"]))
+
+
+def run_clear(args: argparse.Namespace, ctx: Context) -> int:
+    if not args.yes:
+        raise CommandError("clear removes every entry: confirm with --yes", 2)
+    return apply(ctx, args, Table.cleared, _comment(args, ["clear"]))

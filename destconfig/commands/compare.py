@@ -1,0 +1,45 @@
+"""``diff``: two configurations compared entry by entry, field by field."""
+
+from __future__ import annotations
+
+import argparse
+
+from destconfig.commands.context import Context
+from destconfig.commands.files import format_of, read_table_file
+from destconfig.model import Table
+from destconfig.tablediff import diff, diff_document, render_diff
+
+CURRENT = "current"
+
+
+def add(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    compare = commands.add_parser(
+        "diff",
+        parents=[common],
+        help="compare two tables (files, or current)",
+        description="Compare two tables: table files of any format (by suffix), or the word "
+        "current for the committed configuration. Exit status 0 when they are equal, 1 when "
+        "they differ.",
+    )
+    compare.add_argument("a", metavar="A")
+    compare.add_argument("b", metavar="B")
+    compare.add_argument("--format", choices=("text", "json"), default="text")
+    compare.set_defaults(run=run_diff)
+
+
+def _table(name: str, ctx: Context) -> Table:
+    if name == CURRENT:
+        return ctx.load()
+    return read_table_file(name, format_of(name, None))
+
+
+def run_diff(args: argparse.Namespace, ctx: Context) -> int:
+    a, b = _table(args.a, ctx), _table(args.b, ctx)
+    difference = diff(a, b)
+    if args.format == "json":
+        ctx.document(diff_document(difference), "json")
+    elif not difference.empty:
+        ctx.out.write(render_diff(difference, args.a, args.b) + "\n")
+    return 0 if difference.empty else 1

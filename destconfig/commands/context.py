@@ -1,0 +1,65 @@
+"""What a one-shot command works with: its environment, writers and store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from destconfig.console import Console, escape
+from destconfig.env import Environment
+from destconfig.formats import toml as toml_format
+from destconfig.model import Table
+from destconfig.store import Store, StoreError
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A command that stops: *message* goes to standard error, *status* is the exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class Context:
+    env: Environment
+    out: Console
+    err: Console
+    store: Store
+
+    @classmethod
+    def of(cls, env: Environment) -> Context:
+        return cls(env, Console(env.stdout), Console(env.stderr), Store(env.home))
+
+    def load(self) -> Table:
+        """The committed table; a damaged configuration is a usage error (exit 2)."""
+        try:
+            return self.store.load()
+        except StoreError as error:
+            raise CommandError(str(error), EXIT_USAGE) from None
+
+    def error(self, message: str) -> None:
+        self.err.write(f"destconfig: {message}\n")
+
+    def document(self, data: Any, fmt: str) -> None:
+        """*data* as JSON or TOML on standard output."""
+        if fmt == "json":
+            self.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            import tomli_w
+
+            self.out.write(tomli_w.dumps(data))
+
+
+def quoted(text: str) -> str:
+    return f'"{escape(text)}"'
+
+
+def table_document(table: Table) -> dict[str, Any]:
+    return toml_format.to_document(table)

@@ -1,0 +1,115 @@
+"""``import`` and ``export``: table files at any path the user names (or ``-``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from destconfig import formats
+from destconfig.commands.changes import _commit_options, apply
+from destconfig.commands.context import CommandError, Context
+from destconfig.console import escape
+from destconfig.formats import MAX_FILE_BYTES, Format, FormatError
+from destconfig.messages import TABLE_NOT_CHANGED, error_lines
+from destconfig.model import Table
+from destconfig.store import atomic_write
+
+STDIO = "-"
+
+
+def add(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    names = sorted(formats.formats())
+    load = commands.add_parser(
+        "import",
+        parents=[common],
+        help="import a table file and commit it",
+        description="Import a table file (any path, or - for standard input) and commit it. "
+        "The format is --format, else the file's suffix (.toml, .json), else esa. Without "
+        "--merge the file replaces the table, as the shell's IMPORT does.",
+    )
+    load.add_argument("file", metavar="FILE")
+    load.add_argument("--format", choices=names, help="the file's format")
+    load.add_argument(
+        "--merge", action="store_true", help="add and replace the file's entries, keep the others"
+    )
+    load.add_argument(
+        "--replace-default",
+        action="store_true",
+        help="with --merge, take the file's default entry too",
+    )
+    _commit_options(load)
+    load.set_defaults(run=run_import)
+    save = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write the committed table to a file",
+        description="Write the committed table to FILE (replacing it) or to standard output "
+        "(-). The format is --format, else the file's suffix (.toml, .json), else esa.",
+    )
+    save.add_argument("file", metavar="FILE|-")
+    save.add_argument("--format", choices=names, help="the file's format")
+    save.set_defaults(run=run_export)
+
+
+def format_of(name: str, chosen: str | None) -> Format:
+    return formats.formats()[chosen] if chosen else formats.for_name(name)
+
+
+def read_table_file(name: str, fmt: Format) -> Table:
+    """Read and parse a table file; problems become a :class:`CommandError`."""
+    try:
+        if name == STDIO:
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with Path(name).open("rb") as stream:
+                data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise CommandError(f"cannot read {escape(name)}: {error.strerror}") from None
+    try:
+        return fmt.loads(data)
+    except FormatError as error:
+        lines = error_lines(escape(name), error.problems)
+        raise CommandError("\n".join([*lines, TABLE_NOT_CHANGED])) from None
+
+
+def merged(current: Table, loaded: Table, *, replace_default: bool) -> Table:
+    """The file's entries added to (or replacing) the current ones; its profiles join."""
+    entries = {**current.entries, **loaded.entries}
+    profiles = tuple(sorted(set(current.bounce_profiles) | set(loaded.bounce_profiles)))
+    return current.model_copy(
+        update={
+            "entries": entries,
+            "bounce_profiles": profiles,
+            "default": loaded.default if replace_default else current.default,
+        }
+    )
+
+
+def run_import(args: argparse.Namespace, ctx: Context) -> int:
+    if args.replace_default and not args.merge:
+        raise CommandError("--replace-default goes with --merge", 2)
+    fmt = format_of(args.file, args.format)
+    loaded = read_table_file(args.file, fmt)
+
+    def change(table: Table) -> Table:
+        if args.merge:
+            return merged(table, loaded, replace_default=args.replace_default)
+        return formats.imported(table, loaded, fmt)
+
+    return apply(ctx, args, change, args.comment or f"import {args.file}")
+
+
+def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    fmt = format_of(args.file, args.format)
+    data = fmt.dumps(ctx.load())
+    if args.file == STDIO:
+        ctx.out.write(data.decode("utf-8"))
+        return 0
+    try:
+        atomic_write(Path(args.file), data)
+    except OSError as error:
+        raise CommandError(f"cannot write {escape(args.file)}: {error.strerror}") from None
+    return 0
