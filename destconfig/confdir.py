@@ -1,8 +1,8 @@
 """The configuration directory: the only files the shell's IMPORT and EXPORT touch.
 
 A name is a plain file name inside the directory: no path separators, no leading
-dot, and what it names must be a regular file (not a device or a FIFO, which
-could block or flood a read).
+dot; a symbolic link may not lead outside the directory; and what it names must
+be a regular file (not a device or a FIFO, which could block or flood a read).
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ class NotAFile(OSError):
     """The name exists but is not a regular file."""
 
 
+class Outside(OSError):
+    """The name is a symbolic link that leads outside the configuration directory."""
+
+
 def check_name(name: str) -> str:
     if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
         raise BadName(name)
@@ -34,10 +38,15 @@ class ConfigurationDirectory:
         self.path = path
 
     def _file(self, name: str) -> Path:
-        return self.path / check_name(name)
+        path = self.path / check_name(name)
+        if path.is_symlink():
+            inside = os.path.realpath(self.path)
+            if os.path.commonpath([os.path.realpath(path), inside]) != inside:
+                raise Outside(0, "it leads outside the configuration directory", str(path))
+        return path
 
     def exists(self, name: str) -> bool:
-        return os.path.lexists(self._file(name))
+        return os.path.lexists(self.path / check_name(name))
 
     def read(self, name: str) -> bytes:
         """The file's bytes, at most one byte past the size limit (so the format can refuse)."""

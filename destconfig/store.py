@@ -110,6 +110,29 @@ class Store:
         finally:
             self._lock.release()
 
+    def _sweep(self) -> None:
+        """Remove what a commit killed half-way left: its temporary files (lock held)."""
+        leftovers = [
+            *self.home.glob(f".{CONFIG_NAME}.*.tmp"),
+            *self.rollback_dir.glob(".config-*.toml.*.tmp"),
+        ]
+        for path in leftovers:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def _sweep_if_free(self) -> None:
+        """Sweep when no other process holds the lock (one that does may be mid-commit)."""
+        if not self.home.is_dir():
+            return
+        try:
+            self._lock.acquire(timeout=0)
+        except (Timeout, OSError):
+            return
+        try:
+            self._sweep()
+        finally:
+            self._lock.release()
+
     def _read(self) -> bytes | None:
         try:
             return self.config_path.read_bytes()
@@ -124,6 +147,7 @@ class Store:
         Remembers what it read, so that :meth:`commit` can tell whether another
         session committed in between.
         """
+        self._sweep_if_free()
         data = self._read()
         self._base, self._loaded = _digest(data), True
         if data is None:
@@ -144,6 +168,7 @@ class Store:
         :meth:`load`, and :class:`BusyError` when the lock cannot be had.
         """
         with self.locked():
+            self._sweep()
             if self._loaded and _digest(self._read()) != self._base:
                 raise ConflictError(str(self.config_path))
             if keep_rollback:

@@ -70,6 +70,7 @@ class StreamReader:
 
     def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
         self._console.write(prompt)
+        self._console.flush()  # a program at the other end of a pipe waits for the prompt
         line = self._source()
         if line is None:
             self._console.write("\n")

@@ -6,6 +6,7 @@ imports prompt_toolkit (it is the largest part of start-up time).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,6 +37,18 @@ class _Words(Completer):
             yield Completion(word, start_position=-len(stripped))
 
 
+def _private(path: Path) -> bool:
+    """Create the history file readable by its owner only (it records what was typed).
+
+    False when it cannot be written: the history then lasts for this session only.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError:
+        return False
+    return True
+
+
 class TerminalReader:
     """Reads answers at a terminal: line editing, history, completion, Ctrl-C, Ctrl-D."""
 
@@ -49,9 +62,9 @@ class TerminalReader:
     ) -> None:
         self._console = console
         self._words = _Words()
-        commands: History = (
-            FileHistory(str(history_file)) if history_file is not None else InMemoryHistory()
-        )
+        commands: History = InMemoryHistory()
+        if history_file is not None and _private(history_file):
+            commands = FileHistory(str(history_file))
         # Commands are remembered across sessions; other answers (Y, N, numbers,
         # names) only within this one, so that Up at ESA> finds commands.
         self._commands = self._session(commands, input, output)
