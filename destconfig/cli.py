@@ -9,6 +9,7 @@ that cannot be read.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "replay":
         from destconfig.replay import replay_files
@@ -93,6 +102,10 @@ def run_command(args: argparse.Namespace, env: Environment) -> int:
 
     ctx = Context.of(env)
     try:
+        try:
+            ctx.store.prepare()
+        except OSError as error:
+            raise CommandError(f"cannot use the home {env.home}: {error.strerror}", 2) from None
         status: int = args.run(args, ctx)
     except CommandError as error:
         for line in error.message.split("\n"):
@@ -101,9 +114,21 @@ def run_command(args: argparse.Namespace, env: Environment) -> int:
     except BusyError as error:
         ctx.error(str(error))
         status = 1
-    env.stdout.flush()
+    try:
+        env.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (| head): what it wanted, it has; say nothing more.
+        _silence_stdout()
+        return status
     env.stderr.flush()
     return status
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null so the interpreter's last flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def run_shell(home: Path, hostname: str, *, echo: bool) -> int:

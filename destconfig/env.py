@@ -51,12 +51,18 @@ class Environment:
     @classmethod
     def from_process(cls, home: Path, hostname: str, echo: bool) -> Environment:
         """The real process streams, with UTF-8 and ``\\n`` output whatever the locale."""
+        # A closed standard stream (``0<&-``) is None in Python: read nothing, write nowhere.
+        stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
+        stdout = _utf8(sys.stdout, line_buffering=False) if sys.stdout else io.StringIO()
+        stderr = _utf8(sys.stderr, line_buffering=True) if sys.stderr else io.StringIO()
         return cls(
-            stdin=sys.stdin.buffer,
-            stdout=_utf8(sys.stdout, line_buffering=False),
-            stderr=_utf8(sys.stderr, line_buffering=True),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
             home=home,
-            stdin_isatty=sys.stdin.isatty() and sys.stdout.isatty(),
+            stdin_isatty=bool(
+                sys.stdin and sys.stdout and sys.stdin.isatty() and sys.stdout.isatty()
+            ),
             hostname=hostname,
             echo=echo,
         )

@@ -39,3 +39,8 @@ def error_lines(name: str, problems: list[Problem]) -> list[str]:
 
 
 TABLE_NOT_CHANGED = "The table was not changed."
+
+DEMO_CERTIFICATE_NOTE = (
+    'The "Demo" certificate is for testing only and does not keep delivery private. '
+    "Install a certificate of your own for production use."
+)

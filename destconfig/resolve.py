@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from destconfig.destinations import InvalidDestination, is_address, normalise
+from destconfig.destinations import RESERVED, InvalidDestination, is_address, normalise
 from destconfig.model import Table
 
 _IPV6_TAG = "ipv6:"
@@ -41,6 +41,8 @@ def domain_of(recipient: str) -> str:
         domain = "[" + domain[1 + len(_IPV6_TAG) :]
     if domain.startswith("."):
         raise InvalidDestination(recipient)  # a pattern names no recipient
+    if domain.lower() in RESERVED:
+        return domain.lower()  # a valid domain that no entry can be named after
     return normalise(domain)
 
 

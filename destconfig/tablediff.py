@@ -7,7 +7,7 @@ a setting left at Default is shown as ``Default``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,18 +59,25 @@ def _fields(a: BaseModel, b: BaseModel) -> list[FieldChange]:
     return [FieldChange(name, old[name], new[name]) for name in old if old[name] != new[name]]
 
 
-def diff(a: Table, b: Table) -> TableDiff:
+def diff(a: Table, b: Table, *, whole: bool = True) -> TableDiff:
+    """How *b* differs from *a*; without *whole*, only the default entry and the entries
+    (what the appliance's table file holds)."""
     keys_a, keys_b = a.entries.keys(), b.entries.keys()
     changed = {
         key: _fields(a.entries[key], b.entries[key])
         for key in sorted(keys_a & keys_b)
         if a.entries[key] != b.entries[key]
     }
-    return TableDiff(
+    tables = TableDiff(
         only_a=sorted(keys_a - keys_b),
         only_b=sorted(keys_b - keys_a),
         changed=changed,
         default=_fields(a.default, b.default),
+    )
+    if not whole:
+        return tables
+    return replace(
+        tables,
         settings=_fields(a.settings, b.settings),
         profiles_only_a=sorted(set(a.bounce_profiles) - set(b.bounce_profiles)),
         profiles_only_b=sorted(set(b.bounce_profiles) - set(a.bounce_profiles)),

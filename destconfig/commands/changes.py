@@ -19,15 +19,15 @@ from destconfig.commands.options import (
     given,
 )
 from destconfig.console import escape
-from destconfig.messages import already_exists, not_found
-from destconfig.model import Settings, Table
+from destconfig.messages import DEMO_CERTIFICATE_NOTE, already_exists, not_found
+from destconfig.model import DEMO_CERTIFICATE, Settings, Table
 from destconfig.store import BusyError, ConflictError, format_time
 from destconfig.tablediff import diff, render_diff
 
 Change = Callable[[Table], Table]
 
 
-def _commit_options(parser: argparse.ArgumentParser) -> None:
+def commit_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("commit")
     group.add_argument("--comment", default=None, help="the commit comment (default: the command)")
     group.add_argument(
@@ -51,7 +51,7 @@ def add(
     )
     new.add_argument("dest", type=destination, metavar="DEST")
     add_setting_options(new, for_default=False)
-    _commit_options(new)
+    commit_options(new)
     new.set_defaults(run=run_new)
 
     edit = commands.add_parser(
@@ -62,7 +62,7 @@ def add(
     )
     edit.add_argument("dest", type=destination, metavar="DEST")
     add_setting_options(edit, for_default=False)
-    _commit_options(edit)
+    commit_options(edit)
     edit.set_defaults(run=run_edit)
 
     delete = commands.add_parser(
@@ -72,7 +72,7 @@ def add(
         description="Remove entries; all must exist, or none is removed.",
     )
     delete.add_argument("dests", type=destination, nargs="+", metavar="DEST")
-    _commit_options(delete)
+    commit_options(delete)
     delete.set_defaults(run=run_delete)
 
     default = commands.add_parser(
@@ -82,7 +82,7 @@ def add(
         description="Change the settings given of the default entry.",
     )
     add_setting_options(default, for_default=True)
-    _commit_options(default)
+    commit_options(default)
     default.set_defaults(run=run_default)
 
     setup = commands.add_parser(
@@ -97,7 +97,7 @@ def add(
         choices=("on", "off"),
         help="send an alert when a required TLS connection fails",
     )
-    _commit_options(setup)
+    commit_options(setup)
     setup.set_defaults(run=run_setup)
 
     clear = commands.add_parser(
@@ -107,11 +107,11 @@ def add(
         description="Remove every entry (not the default entry).",
     )
     clear.add_argument("--yes", action="store_true", help="confirm: clear asks for it")
-    _commit_options(clear)
+    commit_options(clear)
     clear.set_defaults(run=run_clear)
 
 
-def _comment(args: argparse.Namespace, words: list[str]) -> str:
+def comment_of(args: argparse.Namespace, words: list[str]) -> str:
     return args.comment if args.comment is not None else " ".join(words)
 
 
@@ -145,7 +145,7 @@ def run_new(args: argparse.Namespace, ctx: Context) -> int:
             raise CommandError(already_exists(args.dest))
         return table.with_entry(args.dest, changed_entry(None, given(args)))
 
-    return apply(ctx, args, change, _comment(args, ["new", args.dest]))
+    return apply(ctx, args, change, comment_of(args, ["new", args.dest]))
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:
@@ -154,7 +154,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
             raise CommandError(not_found(args.dest))
         return table.with_entry(args.dest, changed_entry(table.entries[args.dest], given(args)))
 
-    return apply(ctx, args, change, _comment(args, ["edit", args.dest]))
+    return apply(ctx, args, change, comment_of(args, ["edit", args.dest]))
 
 
 def run_delete(args: argparse.Namespace, ctx: Context) -> int:
@@ -166,14 +166,14 @@ def run_delete(args: argparse.Namespace, ctx: Context) -> int:
             table = table.without_entry(dest)
         return table
 
-    return apply(ctx, args, change, _comment(args, ["delete", *args.dests]))
+    return apply(ctx, args, change, comment_of(args, ["delete", *args.dests]))
 
 
 def run_default(args: argparse.Namespace, ctx: Context) -> int:
     def change(table: Table) -> Table:
         return table.with_default(changed_default(table.default, given(args)))
 
-    return apply(ctx, args, change, _comment(args, ["default"]))
+    return apply(ctx, args, change, comment_of(args, ["default"]))
 
 
 def run_setup(args: argparse.Namespace, ctx: Context) -> int:
@@ -186,14 +186,16 @@ def run_setup(args: argparse.Namespace, ctx: Context) -> int:
                     f"unknown certificate {quoted(args.certificate)}; the certificates are {known}"
                 )
             settings = settings.model_copy(update={"certificate": args.certificate})
+            if args.certificate == DEMO_CERTIFICATE:
+                ctx.err.write(DEMO_CERTIFICATE_NOTE + "\n")
         if args.tls_alert is not None:
             settings = settings.model_copy(update={"tls_alert": args.tls_alert == "on"})
         return table.with_settings(Settings.model_validate(settings.model_dump()))
 
-    return apply(ctx, args, change, _comment(args, ["setup"]))
+    return apply(ctx, args, change, comment_of(args, ["setup"]))
 
 
 def run_clear(args: argparse.Namespace, ctx: Context) -> int:
     if not args.yes:
         raise CommandError("clear removes every entry: confirm with --yes", 2)
-    return apply(ctx, args, Table.cleared, _comment(args, ["clear"]))
+    return apply(ctx, args, Table.cleared, comment_of(args, ["clear"]))

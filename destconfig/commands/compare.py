@@ -6,6 +6,7 @@ import argparse
 
 from destconfig.commands.context import Context
 from destconfig.commands.files import format_of, read_table_file
+from destconfig.console import escape
 from destconfig.model import Table
 from destconfig.tablediff import diff, diff_document, render_diff
 
@@ -29,17 +30,20 @@ def add(
     compare.set_defaults(run=run_diff)
 
 
-def _table(name: str, ctx: Context) -> Table:
+def _table(name: str, ctx: Context) -> tuple[Table, bool]:
+    """The table named, and whether its format holds the whole configuration."""
     if name == CURRENT:
-        return ctx.load()
-    return read_table_file(name, format_of(name, None))
+        return ctx.load(), True
+    fmt = format_of(name, None)
+    return read_table_file(name, fmt, importing=False), fmt.full
 
 
 def run_diff(args: argparse.Namespace, ctx: Context) -> int:
-    a, b = _table(args.a, ctx), _table(args.b, ctx)
-    difference = diff(a, b)
+    (a, a_full), (b, b_full) = _table(args.a, ctx), _table(args.b, ctx)
+    # An appliance table file holds no settings: compare the destination table only.
+    difference = diff(a, b, whole=a_full and b_full)
     if args.format == "json":
         ctx.document(diff_document(difference), "json")
     elif not difference.empty:
-        ctx.out.write(render_diff(difference, args.a, args.b) + "\n")
+        ctx.out.write(render_diff(difference, escape(args.a), escape(args.b)) + "\n")
     return 0 if difference.empty else 1

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from destconfig import formats
-from destconfig.commands.changes import _commit_options, apply
+from destconfig.commands.changes import apply, comment_of, commit_options
 from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
 from destconfig.formats import MAX_FILE_BYTES, Format, FormatError
@@ -40,7 +40,7 @@ def add(
         action="store_true",
         help="with --merge, take the file's default entry too",
     )
-    _commit_options(load)
+    commit_options(load)
     load.set_defaults(run=run_import)
     save = commands.add_parser(
         "export",
@@ -58,8 +58,13 @@ def format_of(name: str, chosen: str | None) -> Format:
     return formats.formats()[chosen] if chosen else formats.for_name(name)
 
 
-def read_table_file(name: str, fmt: Format) -> Table:
-    """Read and parse a table file; problems become a :class:`CommandError`."""
+def read_table_file(name: str, fmt: Format, *, importing: bool = True) -> Table:
+    """Read and parse a table file; problems become a :class:`CommandError`.
+
+    When *importing*, the errors end with the shell's note that the table was not
+    changed (exit 1); otherwise (``diff``) a file that cannot be read is trouble (exit 2).
+    """
+    status = 1 if importing else 2
     try:
         if name == STDIO:
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
@@ -67,12 +72,14 @@ def read_table_file(name: str, fmt: Format) -> Table:
             with Path(name).open("rb") as stream:
                 data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise CommandError(f"cannot read {escape(name)}: {error.strerror}") from None
+        raise CommandError(f"cannot read {escape(name)}: {error.strerror}", status) from None
     try:
         return fmt.loads(data)
     except FormatError as error:
         lines = error_lines(escape(name), error.problems)
-        raise CommandError("\n".join([*lines, TABLE_NOT_CHANGED])) from None
+        if importing:
+            lines.append(TABLE_NOT_CHANGED)
+        raise CommandError("\n".join(lines), status) from None
 
 
 def merged(current: Table, loaded: Table, *, replace_default: bool) -> Table:
@@ -99,7 +106,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
             return merged(table, loaded, replace_default=args.replace_default)
         return formats.imported(table, loaded, fmt)
 
-    return apply(ctx, args, change, args.comment or f"import {args.file}")
+    return apply(ctx, args, change, comment_of(args, ["import", args.file]))
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:

@@ -24,6 +24,7 @@ from destconfig.dialogue.questions import (
     Text,
     YesNo,
 )
+from destconfig.messages import DEMO_CERTIFICATE_NOTE
 from destconfig.model import LimitApply, LimitType, Table, Tls
 
 Draft = dict[str, Any]
@@ -425,8 +426,7 @@ SETUP_FLOW: tuple[Step, ...] = (
     ),
     Note(
         lambda draft: draft["certificate"] == model.DEMO_CERTIFICATE,
-        'The "Demo" certificate is for testing only and does not keep delivery private. '
-        "Install a certificate of your own for production use.",
+        DEMO_CERTIFICATE_NOTE,
     ),
     Ask(
         "tls_alert",
