@@ -42,6 +42,12 @@ def _temporaries(home: Path) -> list[Path]:
 
 
 KILLS = 200
+_REAL_FSYNC = os.fsync
+
+
+def _slow_fsync(descriptor: int) -> None:
+    time.sleep(0.01)
+    _REAL_FSYNC(descriptor)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -56,6 +62,8 @@ def test_commit_killed_at_random_moments_leaves_old_or_new(tmp_path: Path) -> No
         child = os.fork()
         if child == 0:  # the child commits forever, alternating the two tables
             try:
+                # Slow the disk down a little so that kills often land mid-write.
+                os.fsync = _slow_fsync
                 store = Store(tmp_path)
                 store.load()
                 number = 0
