@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from destconfig.console import Console, escape
 from destconfig.env import Environment
 from destconfig.formats import toml as toml_format
-from destconfig.model import Table
+from destconfig.model import Table, effective
 from destconfig.store import Store, StoreError
 
 EXIT_OK = 0
@@ -63,3 +64,13 @@ def quoted(text: str) -> str:
 
 def table_document(table: Table) -> dict[str, Any]:
     return toml_format.to_document(table)
+
+
+def effective_values(table: Table, key: str | None) -> dict[str, Any]:
+    """What applies to the destination of entry *key* (None: the default entry), as JSON
+    values; ``None`` where nothing is set (no recipient limit, the system bounce profile)."""
+    entry = None if key is None else table.entries[key]
+    return {
+        name: (value.value if isinstance(value, Enum) else value)
+        for name, value in effective(entry, table.default).items()
+    }

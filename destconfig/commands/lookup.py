@@ -6,11 +6,11 @@ import argparse
 from typing import Any
 
 from destconfig import words
-from destconfig.commands.context import Context
+from destconfig.commands.context import Context, effective_values
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination
 from destconfig.messages import invalid_destination
-from destconfig.model import Table, effective
+from destconfig.model import Table, Tls
 from destconfig.render.detail import render_default, render_entry
 from destconfig.render.listing import DEFAULT_ROW
 from destconfig.resolve import Match, Resolution, resolve
@@ -43,25 +43,19 @@ def _block(table: Table, found: Resolution) -> str:
 
 
 def _document(table: Table, found: Resolution) -> dict[str, Any]:
-    entry = None if found.key is None else table.entries[found.key]
-    applied = {
-        name: (value.value if hasattr(value, "value") else value)
-        for name, value in effective(entry, table.default).items()
-    }
     return {
         "recipient": found.recipient,
         "domain": found.domain,
         "entry": found.key,
         "match": found.match.value,
-        "effective": applied,
+        "effective": effective_values(table, found.key),
     }
 
 
 def _rows(table: Table, results: list[Resolution]) -> str:
     rows = [("RECIPIENT", "DOMAIN", "ENTRY", "MATCH", "TLS")]
     for found in results:
-        entry = None if found.key is None else table.entries[found.key]
-        tls = effective(entry, table.default)["tls"]
+        tls = Tls(effective_values(table, found.key)["tls"])
         rows.append(
             (
                 escape(found.recipient),

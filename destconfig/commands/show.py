@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from destconfig.commands.context import Context, table_document
+from destconfig.commands.context import Context, effective_values, table_document
 from destconfig.commands.options import destination_or_word
 from destconfig.messages import not_found
-from destconfig.model import Table, effective
+from destconfig.model import Table
 from destconfig.render.detail import render_all, render_default, render_entry
 from destconfig.render.listing import DEFAULT_ROW, render_list
 
@@ -57,9 +57,7 @@ def _details(table: Table, key: str | None) -> dict[str, Any]:
         else entry.model_dump(mode="json", exclude_none=True)
     )
     applied = {
-        name: (value.value if hasattr(value, "value") else value)
-        for name, value in effective(entry, table.default).items()
-        if value is not None
+        name: value for name, value in effective_values(table, key).items() if value is not None
     }
     return {
         "destination": DEFAULT_ROW if key is None else key,
