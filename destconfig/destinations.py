@@ -15,7 +15,11 @@ import idna
 
 RESERVED = frozenset({"default", "all"})
 MAX_NAME = 253
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_LABEL_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_NAME = re.compile(rf"(?:{_LABEL_PATTERN}\.)*{_LABEL_PATTERN}")
+# Only text of digits and dots, or with a colon, can parse as an address: others skip
+# the (costly, exception-raising) attempt.
+_MAY_BE_ADDRESS = re.compile(r"[0-9.]*|.*:.*")
 
 
 class InvalidDestination(ValueError):
@@ -55,18 +59,16 @@ def _host_name(name: str) -> str:
         name = ".".join(
             label if label.isascii() else _a_label(label) for label in mapped.split(".")
         )
-    if len(name) > MAX_NAME:
+    if len(name) > MAX_NAME or _NAME.fullmatch(name) is None:
         raise InvalidDestination(name)
-    labels = name.split(".")
-    for label in labels:
-        if not _LABEL.fullmatch(label):
-            raise InvalidDestination(name)
-        if label.startswith("xn--"):
-            try:
-                idna.decode(label)
-            except (idna.IDNAError, UnicodeError):
-                raise InvalidDestination(name) from None
-    if labels[-1].isdigit():
+    if "xn--" in name:
+        for label in name.split("."):
+            if label.startswith("xn--"):
+                try:
+                    idna.decode(label)
+                except (idna.IDNAError, UnicodeError):
+                    raise InvalidDestination(name) from None
+    if name.rpartition(".")[2].isdigit():
         raise InvalidDestination(name)
     return name
 
@@ -86,9 +88,10 @@ def normalise(text: str) -> str:
         if stored is None:
             raise InvalidDestination(text)
         return stored
-    stored = _address(value)
-    if stored is not None:
-        return stored
+    if _MAY_BE_ADDRESS.fullmatch(value):
+        stored = _address(value)
+        if stored is not None:
+            return stored
     if value.startswith("."):
         return "." + _host_name(value[1:])
     return _host_name(value)
@@ -97,3 +100,26 @@ def normalise(text: str) -> str:
 def is_address(key: str) -> bool:
     """Whether a stored key is an IP destination (``[...]``)."""
     return key.startswith("[")
+
+
+_STORED_NAME = re.compile(rf"\.?{_NAME.pattern}")
+
+
+def is_stored(key: str) -> bool:
+    """Whether *key* is the stored form of a destination: ``normalise(key) == key``.
+
+    A fast path for the common ASCII name (checking a 100,000-entry table is a
+    hot path); anything else is normalised and compared.
+    """
+    if (
+        len(key) <= MAX_NAME + 1
+        and _STORED_NAME.fullmatch(key) is not None
+        and "xn--" not in key
+        and not key.rpartition(".")[2].isdigit()
+        and key.lstrip(".") not in RESERVED
+    ):
+        return len(key.lstrip(".")) <= MAX_NAME
+    try:
+        return normalise(key) == key
+    except InvalidDestination:
+        return False

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destconfig.destinations import InvalidDestination, is_address, normalise
+from destconfig.destinations import InvalidDestination, is_address, is_stored, normalise
 
 
 def refused(text: str) -> bool:
@@ -351,3 +351,35 @@ def test_double_hyphen_label_beside_a_unicode_label(answer: str) -> None:
 def test_ipv4_mapped_addresses_have_one_stored_form(answer: str) -> None:
     # Written out by the project, not by the ipaddress module, whose form changed in 3.13.
     assert normalise(answer) == "[::ffff:192.0.2.1]"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_answers, st.text(alphabet="ab1-.:[]x", max_size=20)))
+def test_is_stored_agrees_with_normalise(text: str) -> None:
+    try:
+        expected = normalise(text) == text
+    except InvalidDestination:
+        expected = False
+    assert is_stored(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "stored"),
+    [
+        ("example.com", True),
+        (".example.com", True),
+        ("Example.com", False),
+        ("default", False),
+        (".all", True),
+        ("192.0.2.1", False),
+        ("[192.0.2.1]", True),
+        ("a." * 125 + "bcd", True),
+        ("a." * 126 + "bc", False),
+        ("." + "a." * 125 + "bcd", True),
+        ("xn--bcher-kva.example", True),
+        ("xn--zz.example", False),
+        ("a.123", False),
+    ],
+)
+def test_is_stored_cases(key: str, stored: bool) -> None:
+    assert is_stored(key) is stored

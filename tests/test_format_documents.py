@@ -37,9 +37,8 @@ limit_apply = "system"
 bounce_validation = false
 tls = "NO"
 
-[entries."example.com"]
-bounce_profile = "bulk"
-tls = "REQUIRED"
+[entries]
+"example.com" = { bounce_profile = "bulk", tls = "REQUIRED" }
 """
 
 
@@ -95,7 +94,8 @@ def test_entry_keys_must_be_stored_destinations() -> None:
 
 def test_shipped_schema_is_the_generated_one() -> None:
     shipped = resources.files("destconfig").joinpath("schema/table.schema.json").read_text()
-    assert std_json.loads(shipped) == json_format.schema()
+    # Regenerate with: python -m destconfig.formats.json > destconfig/schema/table.schema.json
+    assert shipped == json_format.schema_text()
 
 
 def test_exported_json_validates_against_the_schema() -> None:

@@ -39,3 +39,14 @@ def schema() -> dict[str, Any]:
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "destconfig table"
     return document
+
+
+def schema_text() -> str:
+    """The shipped file's text: ``python -m destconfig.formats.json > destconfig/schema/...``."""
+    return json.dumps(schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(schema_text())
