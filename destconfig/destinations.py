@@ -11,12 +11,12 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import idna
-
 RESERVED = frozenset({"default", "all"})
 MAX_NAME = 253
-_LABEL_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_NAME = re.compile(rf"(?:{_LABEL_PATTERN}\.)*{_LABEL_PATTERN}")
+# A name's characters and ends; the rest of the label rules are checked apart,
+# which is much faster than one expression with nested repetition.
+_NAME_CHARS = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+_LONG_LABEL = re.compile(r"[^.]{64}")
 # Only text of digits and dots, or with a colon, can parse as an address: others skip
 # the (costly, exception-raising) attempt.
 _MAY_BE_ADDRESS = re.compile(r"[0-9.]*|.*:.*")
@@ -40,8 +40,39 @@ def _address(text: str) -> str | None:
     return f"[{address.compressed}]"
 
 
+def _ldh_name(name: str) -> bool:
+    """Letters, digits and hyphens in labels of 1..63 (no hyphen at either end), at most
+    253 characters, the last label not all digits."""
+    return (
+        len(name) <= MAX_NAME
+        and _NAME_CHARS.fullmatch(name) is not None
+        and ".." not in name
+        and ".-" not in name
+        and "-." not in name
+        and _LONG_LABEL.search(name) is None
+        and not name.rpartition(".")[2].isdigit()
+    )
+
+
+def _punycode_ok(name: str) -> bool:
+    """Every ``xn--`` label decodes (imports idna only when there is one)."""
+    if "xn--" not in name:
+        return True
+    import idna
+
+    for label in name.split("."):
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError):
+                return False
+    return True
+
+
 def _a_label(label: str) -> str:
     """An IDNA A-label for a non-ASCII label (IDNA 2008 rules, after UTS-46 mapping)."""
+    import idna
+
     try:
         return idna.alabel(label).decode("ascii")
     except (idna.IDNAError, UnicodeError):
@@ -50,6 +81,8 @@ def _a_label(label: str) -> str:
 
 def _host_name(name: str) -> str:
     if not name.isascii():
+        import idna
+
         # UTS-46 maps the whole name (full-width letters and dots, case); each
         # non-ASCII label then becomes an A-label, ASCII labels stay as they are.
         try:
@@ -59,16 +92,7 @@ def _host_name(name: str) -> str:
         name = ".".join(
             label if label.isascii() else _a_label(label) for label in mapped.split(".")
         )
-    if len(name) > MAX_NAME or _NAME.fullmatch(name) is None:
-        raise InvalidDestination(name)
-    if "xn--" in name:
-        for label in name.split("."):
-            if label.startswith("xn--"):
-                try:
-                    idna.decode(label)
-                except (idna.IDNAError, UnicodeError):
-                    raise InvalidDestination(name) from None
-    if name.rpartition(".")[2].isdigit():
+    if not (_ldh_name(name) and _punycode_ok(name)):
         raise InvalidDestination(name)
     return name
 
@@ -102,12 +126,6 @@ def is_address(key: str) -> bool:
     return key.startswith("[")
 
 
-# The characters and ends of a stored ASCII name; label rules are checked apart,
-# which is much faster than one regular expression with nested repetition.
-_STORED_CHARS = re.compile(r"\.?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
-_LONG_LABEL = re.compile(r"[^.]{64}")
-
-
 def is_stored(key: str) -> bool:
     """Whether *key* is the stored form of a destination: ``normalise(key) == key``.
 
@@ -115,17 +133,7 @@ def is_stored(key: str) -> bool:
     hot path); anything else is normalised and compared.
     """
     name = key[1:] if key.startswith(".") else key
-    if (
-        _STORED_CHARS.fullmatch(key) is not None
-        and ".." not in name
-        and ".-" not in name
-        and "-." not in name
-        and "xn--" not in name
-        and len(name) <= MAX_NAME
-        and _LONG_LABEL.search(name) is None
-        and not name.rpartition(".")[2].isdigit()
-        and name not in RESERVED
-    ):
+    if name not in RESERVED and "xn--" not in name and _ldh_name(name):
         return True
     try:
         return normalise(key) == key
