@@ -200,3 +200,9 @@ def test_problems_are_capped_keeping_the_first_in_line_order() -> None:
     assert problems[2].line == 4
     assert problems[2].reason.startswith('unknown key "bogus"')
     assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)
+
+
+def test_model_fields_are_declared_in_the_files_key_order() -> None:
+    # Export writes an entry's fields in declaration order: it must be the file's.
+    assert tuple(Entry.model_fields) == esa.KEYS
+    assert tuple(DefaultEntry.model_fields) == tuple(k for k in esa.KEYS if k != "bounce_profile")

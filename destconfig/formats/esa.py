@@ -11,12 +11,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from destconfig import model
 from destconfig.destinations import InvalidDestination, is_address, normalise
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, Problems, quote
-from destconfig.model import DefaultEntry, Entry, IpSort, LimitApply, LimitType, Table, Tls
+from destconfig.model import IpSort, LimitApply, LimitType, Table, Tls
 
 DEFAULT_SECTION = "DEFAULT"
 
@@ -37,6 +38,7 @@ _DEFAULT_OPTIONAL = frozenset({"bounce_profile", "recipient_minutes", "recipient
 _LIMITED_BY = ("max_host_concurrency", "recipient_limit")
 _RECIPIENT_PAIR = ("recipient_limit", "recipient_minutes")
 _LIMIT_CHOICES = ("limit_type", "limit_apply")
+_RULED = frozenset({*_LIMITED_BY, *_RECIPIENT_PAIR, *_LIMIT_CHOICES})
 
 
 class BadValue(Exception):
@@ -128,6 +130,8 @@ class _Section:
     def problems(self) -> list[Problem]:
         """What is wrong with the section as a whole, reported on its header line."""
         present = self.lines
+        if self.key != DEFAULT_SECTION and present.keys().isdisjoint(_RULED):
+            return []  # the common entry: no key that another key depends on
         found: list[str] = []
         if self.key == DEFAULT_SECTION:
             missing = [key for key in KEYS if key not in present and key not in _DEFAULT_OPTIONAL]
@@ -255,44 +259,53 @@ def _unknown_key(written: str) -> str:
 
 
 def _table(sections: list[_Section]) -> Table:
-    default = DefaultEntry()
-    entries: dict[str, Entry] = {}
+    """The table of checked sections, validated by the model in one call."""
+    default: dict[str, Any] = {}
+    entries: dict[str, dict[str, Any]] = {}
     profiles: set[str] = set()
     for section in sections:
         if section.key == DEFAULT_SECTION:
-            default = DefaultEntry(**section.values)
+            default = section.values
         elif section.key is not None:
-            entry = Entry(**section.values)
-            entries[section.key] = entry
-            if entry.bounce_profile is not None:
-                profiles.add(entry.bounce_profile)
-    return Table(default=default, entries=entries, bounce_profiles=tuple(profiles))
+            entries[section.key] = section.values
+            profile = section.values.get("bounce_profile")
+            if profile is not None:
+                profiles.add(profile)
+    return Table.model_validate(
+        {"default": default, "entries": entries, "bounce_profiles": tuple(profiles)}
+    )
 
 
 # Export.
 
-_EXPORT_WORDS: dict[str, Callable[[Any], str]] = {
-    "ip_sort_pref": lambda value: value.value,
-    "limit_type": lambda value: value.value,
-    "limit_apply": lambda value: value.value,
-    "bounce_validation": lambda value: "1" if value else "0",
-    "tls": lambda value: str(_TLS_ORDER.index(value)),
-}
+_TLS_NUMBERS = {tls: str(number) for number, tls in enumerate(_TLS_ORDER)}
+
+
+def _export_word(key: str, value: Any) -> str:
+    """A value as export writes it: the first form of the file's table."""
+    if key == "tls":
+        return _TLS_NUMBERS[value]
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
 
 
 def _section_text(name: str, values: dict[str, Any]) -> str:
+    # Model fields are declared in the file's key order.
     lines = [f"[{name}]"]
-    for key in KEYS:
-        value = values.get(key)
-        if value is not None:
-            lines.append(f"{key} = {_EXPORT_WORDS.get(key, str)(value)}")
+    lines.extend(
+        f"{key} = {_export_word(key, value)}" for key, value in values.items() if value is not None
+    )
     return "\n".join(lines) + "\n"
 
 
 def dumps(table: Table) -> bytes:
     """``[DEFAULT]`` first, then the entries in LIST order, keys in file order."""
-    parts = [_section_text(DEFAULT_SECTION, dict(table.default))]
+    parts = [_section_text(DEFAULT_SECTION, table.default.__dict__)]
+    entries = table.entries
     for key in table.sorted_keys():
         name = key[1:-1] if is_address(key) else key
-        parts.append(_section_text(name, dict(table.entries[key])))
+        parts.append(_section_text(name, entries[key].__dict__))
     return "\n".join(parts).encode("utf-8")
