@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -204,6 +205,10 @@ class Settings(_Frozen):
     tls_alert: bool = False
 
 
+KEYS_NORMALISED = "keys_normalised"
+"""Validation context flag: the entries' keys come from ``normalise`` already."""
+
+
 class Table(_Frozen):
     """The whole configuration a session edits and commit saves."""
 
@@ -229,9 +234,11 @@ class Table(_Frozen):
 
     @field_validator("entries", mode="before")
     @classmethod
-    def _keys(cls, value: Any) -> Any:
+    def _keys(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, dict):
             return value
+        if info.context is not None and info.context.get(KEYS_NORMALISED):
+            return value  # the caller made every key with normalise()
         for key in value:
             if not isinstance(key, str):
                 raise ValueError("destinations must be strings")

@@ -17,7 +17,7 @@ from typing import Any
 from destconfig import model
 from destconfig.destinations import InvalidDestination, is_address, normalise
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, Problems, quote
-from destconfig.model import IpSort, LimitApply, LimitType, Table, Tls
+from destconfig.model import KEYS_NORMALISED, IpSort, LimitApply, LimitType, Table, Tls
 
 DEFAULT_SECTION = "DEFAULT"
 
@@ -177,7 +177,7 @@ def loads(data: bytes) -> Table:
     if lines[-1] == "":
         lines.pop()
     for number, raw in enumerate(lines, 1):
-        line = raw.removesuffix("\r").strip()
+        line = raw.strip()  # a \r of \r\n too
         if not line or line[0] in "#;":
             continue
         if line.startswith("["):
@@ -272,7 +272,8 @@ def _table(sections: list[_Section]) -> Table:
             if profile is not None:
                 profiles.add(profile)
     return Table.model_validate(
-        {"default": default, "entries": entries, "bounce_profiles": tuple(profiles)}
+        {"default": default, "entries": entries, "bounce_profiles": tuple(profiles)},
+        context={KEYS_NORMALISED: True},  # _header made each key with normalise()
     )
 
 
