@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from enum import Enum
 from typing import Any
 
 import rtoml
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 
 from destconfig.console import escape
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
-from destconfig.model import Table
+from destconfig.model import Entry, Table
 
 
 def to_document(table: Table) -> dict[str, Any]:
@@ -50,7 +51,13 @@ def validation_messages(error: ValidationError) -> list[Problem]:
     return found
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._:\[\]-]*")
+
+
 def _string(text: str) -> str:
+    """A TOML basic string: keys, words and names need no escape (the common case)."""
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'
     # A JSON string is a valid TOML basic string (the same escapes, \uXXXX included).
     return json.dumps(text, ensure_ascii=False)
 
@@ -60,21 +67,25 @@ def _value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, Enum):
+        return _string(value.value)
     return _string(value)
 
 
-def _inline(values: dict[str, Any]) -> str:
-    if not values:
-        return "{}"
-    return "{ " + ", ".join(f"{key} = {_value(value)}" for key, value in values.items()) + " }"
+def _inline(entry: Entry) -> str:
+    """An entry as an inline table: its settings that are not Default, in field order."""
+    values = [
+        f"{key} = {_value(value)}" for key, value in entry.__dict__.items() if value is not None
+    ]
+    return "{ " + ", ".join(values) + " }" if values else "{}"
 
 
 def dumps(table: Table) -> bytes:
     """Settings and the default entry as tomli-w writes them, then ``[entries]``."""
-    document = to_document(table)
-    entries = document.pop("entries")
-    lines = [tomli_w.dumps(document), "\n[entries]\n"]
-    lines.extend(f"{_string(key)} = {_inline(values)}\n" for key, values in entries.items())
+    head = table.model_dump(mode="json", exclude_none=True, exclude={"entries"})
+    lines = [tomli_w.dumps(head), "\n[entries]\n"]
+    entries = table.entries
+    lines.extend(f"{_string(key)} = {_inline(entries[key])}\n" for key in table.sorted_keys())
     return "".join(lines).encode("utf-8")
 
 
