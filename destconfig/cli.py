@@ -26,7 +26,24 @@ def _hostname(value: str) -> str:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+_VALUED = frozenset({"--home", "--hostname"})
+
+
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """Whether *argv* asks for a command or for help (else: the shell, parsed without
+    importing every command: a piped session's start-up time matters in loops)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _VALUED:
+            skip = True
+        elif word in ("-h", "--help") or not word.startswith("-"):
+            return True
+    return False
+
+
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="destconfig",
         description=(
@@ -52,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with piped input, do not echo the answers after the prompts",
     )
+    if not with_commands:
+        return parser
     commands = parser.add_subparsers(
         dest="command",
         metavar="COMMAND",
@@ -84,7 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(with_commands=_names_a_command(words)).parse_args(words)
+    if not hasattr(args, "command"):
+        args.command = None
     if args.command == "replay":
         from destconfig.replay import replay_files
 
