@@ -96,7 +96,9 @@ def _check_profile_name(name: str) -> str:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validators are built on first use, not at import: a session that validates
+    # nothing (a piped quit on a new home) starts without paying for them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Entry(_Frozen):
@@ -159,7 +161,7 @@ class DefaultEntry(_Frozen):
         return self
 
 
-FACTORY_DEFAULT = DefaultEntry()
+FACTORY_DEFAULT = DefaultEntry.model_construct()  # the field defaults, valid as they are
 """The factory default entry; its values are also what NEW offers in brackets."""
 RECIPIENT_MINUTES_OFFER = 60
 DEFAULT_RECIPIENT_LIMIT_OFFER = 500
@@ -212,10 +214,10 @@ KEYS_NORMALISED = "keys_normalised"
 class Table(_Frozen):
     """The whole configuration a session edits and commit saves."""
 
-    settings: Settings = Settings()
+    settings: Settings = Settings.model_construct()
     certificates: tuple[str, ...] = (DEMO_CERTIFICATE,)
     bounce_profiles: tuple[str, ...] = ()
-    default: DefaultEntry = DefaultEntry()
+    default: DefaultEntry = DefaultEntry.model_construct()
     entries: dict[str, Entry] = {}
 
     @field_validator("certificates")
