@@ -44,3 +44,10 @@ DEMO_CERTIFICATE_NOTE = (
     'The "Demo" certificate is for testing only and does not keep delivery private. '
     "Install a certificate of your own for production use."
 )
+
+NOTHING_TO_COMMIT = "There are no changes to commit."
+
+
+def committed(when: str) -> str:
+    """*when* in the commit time format (spec §3.1)."""
+    return f"Changes committed: {when}"

@@ -19,7 +19,13 @@ from destconfig.commands.options import (
     given,
 )
 from destconfig.console import escape
-from destconfig.messages import DEMO_CERTIFICATE_NOTE, already_exists, not_found
+from destconfig.messages import (
+    DEMO_CERTIFICATE_NOTE,
+    NOTHING_TO_COMMIT,
+    already_exists,
+    committed,
+    not_found,
+)
 from destconfig.model import DEMO_CERTIFICATE, Settings, Table
 from destconfig.store import BusyError, ConflictError, format_time
 from destconfig.tablediff import diff, render_diff
@@ -126,7 +132,7 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
                 ctx.out.write(render_diff(difference, "committed", "after") + "\n")
             return 0
         if after == before:
-            ctx.out.write("There are no changes to commit.\n")
+            ctx.out.write(NOTHING_TO_COMMIT + "\n")
             return 0
         when = ctx.env.clock()
         try:
@@ -135,7 +141,7 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
             raise CommandError(f"nothing was committed: {error}") from None
         except OSError as error:
             raise CommandError(f"nothing was committed: {escape(str(error))}") from None
-    ctx.out.write(f"Changes committed: {format_time(when)}\n")
+    ctx.out.write(committed(format_time(when)) + "\n")
     return 0
 
 

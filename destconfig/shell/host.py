@@ -10,6 +10,7 @@ from destconfig.console import Console, escape
 from destconfig.dialogue.questions import Dialogue, Text, YesNo
 from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
 from destconfig.env import Environment
+from destconfig.messages import NOTHING_TO_COMMIT, committed
 from destconfig.model import Table
 from destconfig.shell.menu import run_menu
 from destconfig.store import (
@@ -110,7 +111,7 @@ def do_destconfig(shell: Shell) -> bool:
 
 def do_commit(shell: Shell) -> bool:
     if not shell.pending:
-        shell.console.block("There are no changes to commit.")
+        shell.console.block(NOTHING_TO_COMMIT)
         return False
     comment = shell.dialogue.ask(
         Text("Please enter some comments describing your changes:", str.strip, allow_empty=True)
@@ -132,7 +133,7 @@ def do_commit(shell: Shell) -> bool:
         shell.console.block(f"The changes could not be committed: {reason}")
         return False
     shell.committed = shell.table
-    shell.console.block(f"Changes committed: {format_time(when)}")
+    shell.console.block(committed(format_time(when)))
     return False
 
 
