@@ -294,3 +294,8 @@ class Table(_Frozen):
     def sorted_keys(self) -> list[str]:
         """Entries in LIST order: plain code-point order of the stored key."""
         return sorted(self.entries)
+
+
+FACTORY_TABLE = Table.model_construct()
+"""The factory configuration (spec §9); its field defaults are valid as they are, so it is
+made without validation: a session that only starts and quits builds no validator."""

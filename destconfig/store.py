@@ -18,13 +18,15 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from destconfig.console import escape
 from destconfig.formats import FormatError
 from destconfig.formats import toml as toml_format
-from destconfig.model import Table
+from destconfig.model import FACTORY_TABLE, Table
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 CONFIG_NAME = "config.toml"
 CONFIGURATION_DIR = "configuration"
@@ -88,7 +90,7 @@ class Store:
         self.rollback_dir = home / ROLLBACK_DIR
         self.history_path = home / HISTORY_NAME
         self.log_path = home / LOG_NAME
-        self._lock = FileLock(home / LOCK_NAME, timeout=LOCK_TIMEOUT, mode=0o600)
+        self._file_lock: FileLock | None = None  # made on first use: filelock is slow to import
         self._base: str | None = None  # digest of the file as loaded (None: no file)
         self._loaded = False
 
@@ -97,41 +99,57 @@ class Store:
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.configuration_dir.mkdir(mode=0o700, exist_ok=True)
 
+    def _lock(self) -> FileLock:
+        if self._file_lock is None:
+            from filelock import FileLock
+
+            self._file_lock = FileLock(self.home / LOCK_NAME, timeout=LOCK_TIMEOUT, mode=0o600)
+        return self._file_lock
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the home's lock (re-entrant), for a read-modify-commit."""
+        from filelock import Timeout
+
         self.prepare()
+        lock = self._lock()
         try:
-            self._lock.acquire()
+            lock.acquire()
         except Timeout:
             raise BusyError(f"{self.home} is locked by another process") from None
         try:
             yield
         finally:
-            self._lock.release()
+            lock.release()
 
-    def _sweep(self) -> None:
-        """Remove what a commit killed half-way left: its temporary files (lock held)."""
-        leftovers = [
+    def _leftovers(self) -> list[Path]:
+        """Temporary files of a commit killed half-way."""
+        return [
             *self.home.glob(f".{CONFIG_NAME}.*.tmp"),
             *self.rollback_dir.glob(".config-*.toml.*.tmp"),
         ]
-        for path in leftovers:
+
+    def _sweep(self) -> None:
+        """Remove what a commit killed half-way left (the lock held)."""
+        for path in self._leftovers():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def _sweep_if_free(self) -> None:
         """Sweep when no other process holds the lock (one that does may be mid-commit)."""
-        if not self.home.is_dir():
+        if not self.home.is_dir() or not self._leftovers():
             return
+        from filelock import Timeout
+
+        lock = self._lock()
         try:
-            self._lock.acquire(timeout=0)
+            lock.acquire(timeout=0)
         except (Timeout, OSError):
             return
         try:
             self._sweep()
         finally:
-            self._lock.release()
+            lock.release()
 
     def _read(self) -> bytes | None:
         try:
@@ -151,7 +169,7 @@ class Store:
         data = self._read()
         self._base, self._loaded = _digest(data), True
         if data is None:
-            return Table()
+            return FACTORY_TABLE
         try:
             return toml_format.loads(data)
         except FormatError as error:
