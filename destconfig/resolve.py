@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from destconfig.destinations import RESERVED, InvalidDestination, is_address, normalise
+from destconfig.destinations import (
+    RESERVED,
+    InvalidDestination,
+    is_address,
+    is_stored,
+    normalise,
+)
 from destconfig.model import Table
 
 _IPV6_TAG = "ipv6:"
@@ -41,8 +47,11 @@ def domain_of(recipient: str) -> str:
         domain = "[" + domain[1 + len(_IPV6_TAG) :]
     if domain.startswith("."):
         raise InvalidDestination(recipient)  # a pattern names no recipient
-    if domain.lower() in RESERVED:
-        return domain.lower()  # a valid domain that no entry can be named after
+    lowered = domain.lower()
+    if lowered in RESERVED:
+        return lowered  # a valid domain that no entry can be named after
+    if is_stored(lowered):
+        return lowered  # already a stored name: the common case, checked fast
     return normalise(domain)
 
 
