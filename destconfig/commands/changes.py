@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from destconfig.commands.context import CommandError, Context, quoted
+from destconfig.commands.context import CommandError, Context
 from destconfig.commands.options import (
     add_setting_options,
     changed_default,
@@ -19,6 +19,7 @@ from destconfig.commands.options import (
     given,
 )
 from destconfig.console import escape
+from destconfig.formats import quote
 from destconfig.messages import (
     DEMO_CERTIFICATE_NOTE,
     NOTHING_TO_COMMIT,
@@ -189,7 +190,7 @@ def run_setup(args: argparse.Namespace, ctx: Context) -> int:
             if args.certificate not in table.certificates:
                 known = ", ".join(table.certificates)
                 raise CommandError(
-                    f"unknown certificate {quoted(args.certificate)}; the certificates are {known}"
+                    f"unknown certificate {quote(args.certificate)}; the certificates are {known}"
                 )
             settings = settings.model_copy(update={"certificate": args.certificate})
             if args.certificate == DEMO_CERTIFICATE:

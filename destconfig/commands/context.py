@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from destconfig.console import Console, escape
+from destconfig.console import Console
 from destconfig.env import Environment
 from destconfig.formats import toml as toml_format
 from destconfig.model import Table, effective
@@ -56,10 +56,6 @@ class Context:
             import tomli_w
 
             self.out.write(tomli_w.dumps(data))
-
-
-def quoted(text: str) -> str:
-    return f'"{escape(text)}"'
 
 
 def table_document(table: Table) -> dict[str, Any]:

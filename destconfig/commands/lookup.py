@@ -12,7 +12,7 @@ from destconfig.destinations import InvalidDestination
 from destconfig.messages import invalid_destination
 from destconfig.model import Table, Tls
 from destconfig.render.detail import render_default, render_entry
-from destconfig.render.listing import DEFAULT_ROW
+from destconfig.render.listing import DEFAULT_ROW, aligned
 from destconfig.resolve import Match, Resolution, resolve
 
 _WHY = {Match.EXACT: "exact entry", Match.PATTERN: "nearest pattern", Match.DEFAULT: "no entry"}
@@ -66,10 +66,7 @@ def _rows(table: Table, results: list[Resolution]) -> str:
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join(
-        " ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    return "\n".join(aligned(row, widths) for row in rows)
 
 
 def run_resolve(args: argparse.Namespace, ctx: Context) -> int:

@@ -81,7 +81,8 @@ class Format:
     description: str
 
 
-def _registry() -> dict[str, Format]:
+def formats() -> dict[str, Format]:
+    """The registry, by name (built on call: it imports every format)."""
     from destconfig.formats import esa, json, toml
 
     return {
@@ -94,14 +95,10 @@ def _registry() -> dict[str, Format]:
     }
 
 
-def formats() -> dict[str, Format]:
-    return _registry()
-
-
 def for_name(file_name: str) -> Format:
     """The format a file name asks for: ``.toml`` and ``.json`` by suffix, else ``esa``."""
     lower = file_name.lower()
-    registry = _registry()
+    registry = formats()
     for fmt in registry.values():
         if any(lower.endswith(suffix) for suffix in fmt.suffixes):
             return fmt

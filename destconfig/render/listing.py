@@ -49,11 +49,12 @@ def render_list(table: Table) -> str:
         max(_PROFILE_MIN, *(len(row[4]) for row in rows)),
         _IP_WIDTH,
     )
-    lines = [_line(_HEAD_UPPER, widths), _line(_HEAD_LOWER, widths)]
+    lines = [aligned(_HEAD_UPPER, widths), aligned(_HEAD_LOWER, widths)]
     lines.append(" ".join("=" * width for width in widths))
-    lines.extend(_line(row, widths) for row in rows)
+    lines.extend(aligned(row, widths) for row in rows)
     return "\n".join(lines)
 
 
-def _line(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
+def aligned(cells: tuple[str, ...], widths: tuple[int, ...] | list[int]) -> str:
+    """Left-aligned columns, one space apart, no trailing spaces."""
     return " ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
