@@ -161,7 +161,7 @@ def run_shell(home: Path, hostname: str, *, echo: bool) -> int:
     store = Store(home)
     try:
         store.prepare()
-        committed = store.load()
+        committed = store.load_committed()
     except StoreError as error:
         env.stderr.write(f"destconfig: {error}\n")
         return EXIT_USAGE

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 from destconfig.console import escape
 from destconfig.formats import FormatError
-from destconfig.formats import toml as toml_format
-from destconfig.model import FACTORY_TABLE, Table
 
 if TYPE_CHECKING:
     from filelock import FileLock
+
+    from destconfig.model import Table
 
 CONFIG_NAME = "config.toml"
 CONFIGURATION_DIR = "configuration"
@@ -165,11 +165,26 @@ class Store:
         Remembers what it read, so that :meth:`commit` can tell whether another
         session committed in between.
         """
+        committed = self.load_committed()
+        if committed is None:
+            from destconfig.model import FACTORY_TABLE
+
+            return FACTORY_TABLE
+        return committed
+
+    def load_committed(self) -> Table | None:
+        """The committed table, or ``None`` when none was committed (as :meth:`load`).
+
+        A session on a new home starts from this: it builds the factory table (and
+        the models behind it) only when a command needs the table.
+        """
         self._sweep_if_free()
         data = self._read()
         self._base, self._loaded = _digest(data), True
         if data is None:
-            return FACTORY_TABLE
+            return None
+        from destconfig.formats import toml as toml_format
+
         try:
             return toml_format.loads(data)
         except FormatError as error:
@@ -185,6 +200,8 @@ class Store:
         Raises :class:`ConflictError` when the committed file changed since
         :meth:`load`, and :class:`BusyError` when the lock cannot be had.
         """
+        from destconfig.formats import toml as toml_format
+
         with self.locked():
             self._sweep()
             if self._loaded and _digest(self._read()) != self._base:
@@ -208,10 +225,13 @@ class Store:
 
     def _keep_rollback(self, when: datetime) -> None:
         """Copy the configuration as it is before this commit into ``rollback/``."""
+        from destconfig.formats import toml as toml_format
+        from destconfig.model import FACTORY_TABLE
+
         try:
             previous = self.config_path.read_bytes()
         except FileNotFoundError:
-            previous = toml_format.dumps(Table())
+            previous = toml_format.dumps(FACTORY_TABLE)
         self.rollback_dir.mkdir(mode=0o700, exist_ok=True)
         stamp = when.strftime("%Y%m%dT%H%M%S")
         path = self.rollback_dir / f"config-{stamp}.toml"

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from destconfig.console import escape
-from destconfig.model import Table
+
+if TYPE_CHECKING:
+    from destconfig.model import Table
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ERRORS = 10  # the shell shows this many

@@ -17,6 +17,7 @@ from typing import Any
 from destconfig import model
 from destconfig.destinations import InvalidDestination, is_address, normalise
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, Problems, quote
+from destconfig.gcpause import without_gc
 from destconfig.model import KEYS_NORMALISED, IpSort, LimitApply, LimitType, Table, Tls
 
 DEFAULT_SECTION = "DEFAULT"
@@ -166,6 +167,7 @@ def _decode(data: bytes) -> str:
         raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
 
 
+@without_gc
 def loads(data: bytes) -> Table:
     """Read a table file; :class:`FormatError` lists every problem in line order."""
     text = _decode(data)

@@ -11,6 +11,7 @@ from typing import Any
 
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
 from destconfig.formats.toml import from_document, to_document
+from destconfig.gcpause import without_gc
 from destconfig.model import Table
 
 
@@ -18,6 +19,7 @@ def dumps(table: Table) -> bytes:
     return (json.dumps(to_document(table), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+@without_gc
 def loads(data: bytes) -> Table:
     if len(data) > MAX_FILE_BYTES:
         raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])

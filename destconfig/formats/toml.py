@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from destconfig.console import escape
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
+from destconfig.gcpause import without_gc
 from destconfig.model import Entry, Table
 
 
@@ -120,5 +121,6 @@ def _syntax_problem(message: str) -> Problem:
     return Problem(int(found.group(2)), escape(found.group(1)))
 
 
+@without_gc
 def loads(data: bytes) -> Table:
     return from_document(parse(data))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from destconfig.confdir import ConfigurationDirectory
 from destconfig.console import Console, escape
@@ -11,8 +12,6 @@ from destconfig.dialogue.questions import Dialogue, Text, YesNo
 from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
 from destconfig.env import Environment
 from destconfig.messages import NOTHING_TO_COMMIT, committed
-from destconfig.model import Table
-from destconfig.shell.menu import run_menu
 from destconfig.store import (
     BusyError,
     ConflictError,
@@ -20,6 +19,9 @@ from destconfig.store import (
     StoreError,
     format_time,
 )
+
+if TYPE_CHECKING:
+    from destconfig.model import Table
 
 EXIT_OK = 0
 EXIT_DISCARDED = 1
@@ -40,7 +42,7 @@ class Shell:
         env: Environment,
         *,
         store: Store,
-        committed: Table,
+        committed: Table | None,
         console: Console | None = None,
         reader: Reader | None = None,
     ) -> None:
@@ -50,12 +52,39 @@ class Shell:
         self.reader = reader if reader is not None else make_reader(env, self.console, store)
         self.dialogue = Dialogue(self.reader, self.console)
         self.configuration = ConfigurationDirectory(store.configuration_dir)
-        self.committed = committed
-        self.table = committed
+        self._committed = committed
+        self._table = committed
+
+    # A home with no committed table passes committed=None: the factory table is
+    # built when a command first needs it, so a session that only quits defines no
+    # models (pydantic's model machinery is most of a start-up's cost).
+
+    @property
+    def committed(self) -> Table:
+        if self._committed is None:
+            from destconfig.model import FACTORY_TABLE
+
+            self._committed = FACTORY_TABLE
+        return self._committed
+
+    @committed.setter
+    def committed(self, table: Table) -> None:
+        self._committed = table
+
+    @property
+    def table(self) -> Table:
+        """The session's table: the committed one and the changes made since."""
+        if self._table is None:
+            self._table = self.committed
+        return self._table
+
+    @table.setter
+    def table(self, table: Table) -> None:
+        self._table = table
 
     @property
     def pending(self) -> bool:
-        return self.table != self.committed
+        return self._table is not None and self._table != self.committed
 
     def run(self) -> int:
         """Run the session until it ends; return the exit status."""
@@ -105,6 +134,8 @@ class Shell:
 
 
 def do_destconfig(shell: Shell) -> bool:
+    from destconfig.shell.menu import run_menu
+
     run_menu(shell)
     return False
 
