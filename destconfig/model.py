@@ -136,7 +136,11 @@ class Entry(_Frozen):
                 )
         elif self.limit_type is not None or self.limit_apply is not None:
             raise ValueError("limit_type and limit_apply need a concurrency or recipient limit")
-        if self.bounce_profile is not None and not is_profile_name(self.bounce_profile):
+        # The name's pattern is checked by ProfileName; the reserved words here.
+        if (
+            self.bounce_profile is not None
+            and self.bounce_profile.lower() in _RESERVED_PROFILE_NAMES
+        ):
             raise ValueError(f"invalid bounce profile name {self.bounce_profile!r}")
         return self
 

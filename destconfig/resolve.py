@@ -8,8 +8,8 @@ matches an IP entry exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from destconfig.destinations import (
     RESERVED,
@@ -29,12 +29,23 @@ class Match(StrEnum):
     DEFAULT = "default"
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
+    """A lookup's answer (a tuple: built once per lookup, it is the cheapest record)."""
+
     recipient: str
     domain: str  # the stored form of the recipient's domain
     key: str | None  # the governing entry, None for the default entry
     match: Match
+
+
+def _domain_text(recipient: str) -> str:
+    """The recipient's domain as written, an ``IPv6:`` tag dropped."""
+    domain = recipient.rpartition("@")[2].strip()
+    if domain.startswith("[") and domain.endswith("]") and domain[1:].lower().startswith(_IPV6_TAG):
+        domain = "[" + domain[1 + len(_IPV6_TAG) :]
+    if domain.startswith("."):
+        raise InvalidDestination(recipient)  # a pattern names no recipient
+    return domain
 
 
 def domain_of(recipient: str) -> str:
@@ -42,30 +53,32 @@ def domain_of(recipient: str) -> str:
 
     A bare domain is taken as it is. Raises :class:`InvalidDestination`.
     """
-    domain = recipient.strip().rpartition("@")[2].strip()
-    if domain.startswith("[") and domain.endswith("]") and domain[1:].lower().startswith(_IPV6_TAG):
-        domain = "[" + domain[1 + len(_IPV6_TAG) :]
-    if domain.startswith("."):
-        raise InvalidDestination(recipient)  # a pattern names no recipient
-    lowered = domain.lower()
+    written = _domain_text(recipient)
+    return _stored(written, written.lower())
+
+
+def _stored(written: str, lowered: str) -> str:
     if lowered in RESERVED:
         return lowered  # a valid domain that no entry can be named after
     if is_stored(lowered):
         return lowered  # already a stored name: the common case, checked fast
-    return normalise(domain)
+    return normalise(written)
 
 
 def resolve(table: Table, recipient: str) -> Resolution:
     """The entry that applies to *recipient*, and why."""
-    domain = domain_of(recipient)
     entries = table.entries
+    written = _domain_text(recipient)
+    lowered = written.lower()
+    if lowered in entries:  # every key is a stored form, so this one is too
+        return Resolution(recipient, lowered, lowered, Match.EXACT)
+    domain = _stored(written, lowered)
     if domain in entries:
         return Resolution(recipient, domain, domain, Match.EXACT)
     if not is_address(domain):
         dot = domain.find(".")
         while dot != -1:
-            pattern = domain[dot:]
-            if pattern in entries:
-                return Resolution(recipient, domain, pattern, Match.PATTERN)
+            if domain[dot:] in entries:
+                return Resolution(recipient, domain, domain[dot:], Match.PATTERN)
             dot = domain.find(".", dot + 1)
     return Resolution(recipient, domain, None, Match.DEFAULT)

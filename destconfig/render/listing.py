@@ -49,12 +49,20 @@ def render_list(table: Table) -> str:
         max(_PROFILE_MIN, *(len(row[4]) for row in rows)),
         _IP_WIDTH,
     )
-    lines = [aligned(_HEAD_UPPER, widths), aligned(_HEAD_LOWER, widths)]
+    row_format = _row_format(widths)
+    lines = [row_format.format(*_HEAD_UPPER).rstrip(), row_format.format(*_HEAD_LOWER).rstrip()]
     lines.append(" ".join("=" * width for width in widths))
-    lines.extend(aligned(row, widths) for row in rows)
+    lines.extend(row_format.format(*row).rstrip() for row in rows)
     return "\n".join(lines)
+
+
+def _row_format(widths: tuple[int, ...] | list[int]) -> str:
+    """A format string of left-aligned columns one space apart (one per table: fast)."""
+    return " ".join(f"{{:<{width}}}" for width in widths)
 
 
 def aligned(cells: tuple[str, ...], widths: tuple[int, ...] | list[int]) -> str:
     """Left-aligned columns, one space apart, no trailing spaces."""
-    return " ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+    if len(cells) != len(widths):
+        raise ValueError("one width per cell")
+    return _row_format(widths).format(*cells).rstrip()
