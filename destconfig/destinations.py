@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 
 RESERVED = frozenset({"default", "all"})
 MAX_NAME = 253
-# A name's characters and ends; the rest of the label rules are checked apart,
-# which is much faster than one expression with nested repetition.
-_NAME_CHARS = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
-_LONG_LABEL = re.compile(r"[^.]{64}")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_END = r"(?![^\n])"  # the end of the text, or of its line
+# Letters, digits and hyphens in labels of 1..63 (no hyphen at either end), at most 253
+# characters, the last label not all digits. Written to work on one line of many too.
+_LDH = rf"(?=[^\n]{{1,{MAX_NAME}}}{_END})(?:{_LABEL}\.)*(?![0-9]+{_END}){_LABEL}{_END}"
+_LDH_NAME = re.compile(_LDH)
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# Keys one a line, each a name, a pattern or an IPv4 address in its stored form.
+_STORED_LINES = re.compile(rf"(?:(?:\.?{_LDH}|\[{_OCTET}(?:\.{_OCTET}){{3}}\])\n)*")
 # Only text of digits and dots, or with a colon, can parse as an address: others skip
 # the (costly, exception-raising) attempt.
 _MAY_BE_ADDRESS = re.compile(r"[0-9.]*|.*:.*")
@@ -41,17 +47,8 @@ def _address(text: str) -> str | None:
 
 
 def _ldh_name(name: str) -> bool:
-    """Letters, digits and hyphens in labels of 1..63 (no hyphen at either end), at most
-    253 characters, the last label not all digits."""
-    return (
-        len(name) <= MAX_NAME
-        and _NAME_CHARS.fullmatch(name) is not None
-        and ".." not in name
-        and ".-" not in name
-        and "-." not in name
-        and _LONG_LABEL.search(name) is None
-        and not name.rpartition(".")[2].isdigit()
-    )
+    """An ASCII host name of letters, digits and hyphens (see ``_LDH``)."""
+    return _LDH_NAME.fullmatch(name) is not None
 
 
 def _punycode_ok(name: str) -> bool:
@@ -139,3 +136,21 @@ def is_stored(key: str) -> bool:
         return normalise(key) == key
     except InvalidDestination:
         return False
+
+
+def all_stored(keys: Collection[str]) -> bool:
+    """Whether every key is in its stored form (:func:`is_stored` of each).
+
+    A table's keys are checked whenever it is read; for the common table (ASCII
+    names, patterns and IPv4 addresses) one regular expression over all the keys
+    does it, instead of one check per key.
+    """
+    text = "\n".join(keys) + "\n"
+    if (
+        text.count("\n") == len(keys)  # no key holds a line break of its own
+        and RESERVED.isdisjoint(keys)
+        and "xn--" not in text
+        and _STORED_LINES.fullmatch(text) is not None
+    ):
+        return True
+    return all(is_stored(key) for key in keys)

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from destconfig.destinations import InvalidDestination, is_stored, normalise
+from destconfig.destinations import InvalidDestination, all_stored, is_stored, normalise
 
 CONCURRENCY = (1, 1000)
 MESSAGES_PER_CONNECTION = (1, 1000)
@@ -245,9 +245,11 @@ class Table(_Frozen):
             return value
         if info.context is not None and info.context.get(KEYS_NORMALISED):
             return value  # the caller made every key with normalise()
-        for key in value:
-            if not isinstance(key, str):
-                raise ValueError("destinations must be strings")
+        if not all(isinstance(key, str) for key in value):
+            raise ValueError("destinations must be strings")
+        if all_stored(value):
+            return value
+        for key in value:  # find the first key that is not, and say why
             if is_stored(key):
                 continue
             try:

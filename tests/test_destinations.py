@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destconfig.destinations import InvalidDestination, is_address, is_stored, normalise
+from destconfig.destinations import (
+    InvalidDestination,
+    all_stored,
+    is_address,
+    is_stored,
+    normalise,
+)
 
 
 def refused(text: str) -> bool:
@@ -383,3 +389,58 @@ def test_is_stored_agrees_with_normalise(text: str) -> None:
 )
 def test_is_stored_cases(key: str, stored: bool) -> None:
     assert is_stored(key) is stored
+
+
+# --- all_stored: the whole-table check agrees with is_stored key by key ---------------
+
+_TRICKY_KEYS = [
+    "example.com",
+    ".example.com",
+    "a" * 63 + ".com",
+    "a" * 64 + ".com",
+    ".".join(["a" * 49] * 5) + ".ab",  # 253 characters
+    ".".join(["a" * 49] * 5) + ".abc",  # 254 characters
+    "[192.0.2.1]",
+    "[192.0.2.01]",
+    "[256.1.1.1]",
+    "[2001:db8::1]",
+    "[2001:DB8::1]",
+    "xn--bcher-kva.example",
+    "xn--zz.example",
+    "all",
+    "default",
+    ".all",
+    "Example.com",
+    "a..b",
+    "-a.example",
+    "a-.example",
+    "example.123",
+    "123",
+    "a\nb",
+    "example.com\n",
+    "",
+    ".",
+    "a_b.example",
+]
+
+
+@pytest.mark.parametrize("key", _TRICKY_KEYS)
+def test_all_stored_agrees_with_is_stored_on_each_key(key: str) -> None:
+    assert all_stored([key]) is is_stored(key)
+    assert all_stored(["example.com", key, "[192.0.2.1]"]) is is_stored(key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_TRICKY_KEYS),
+            st.from_regex(r"\.?[a-z0-9-]{1,8}(\.[a-z0-9-]{1,8}){0,3}", fullmatch=True),
+            st.from_regex(r"\[[0-9]{1,3}(\.[0-9]{1,3}){3}\]", fullmatch=True),
+            st.text(alphabet="ab1-.\n[]:", max_size=12),
+        ),
+        max_size=8,
+    )
+)
+def test_all_stored_is_every_key_is_stored(keys: list[str]) -> None:
+    assert all_stored(keys) is all(is_stored(key) for key in keys)
