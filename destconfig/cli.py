@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from destconfig import __version__
-from destconfig.env import DEFAULT_HOSTNAME, Environment, default_home
+from destconfig.env import DEFAULT_HOSTNAME, TLS_TIMEOUT, Environment, default_home
 
 EXIT_USAGE = 2
 
@@ -26,7 +26,25 @@ def _hostname(value: str) -> str:
     return value
 
 
-_VALUED = frozenset({"--home", "--hostname"})
+_VALUED = frozenset({"--home", "--hostname", "--ca-file", "--tls-timeout"})
+
+
+def timeout_seconds(value: str) -> float:
+    """An argparse type: tlsverify's time limit of each network step."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("a number of seconds above 0, 3600 at most")
+    return seconds
+
+
+def _setting(value: str) -> tuple[str, str]:
+    name, equals, text = value.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError("NAME=VALUE")
+    return name, text
 
 
 def _names_a_command(argv: Sequence[str]) -> bool:
@@ -69,6 +87,19 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         action="store_true",
         help="with piped input, do not echo the answers after the prompts",
     )
+    parser.add_argument(
+        "--ca-file",
+        type=Path,
+        help="tlsverify at the prompt: trust the authorities in this PEM file instead of "
+        "the system's",
+    )
+    parser.add_argument(
+        "--tls-timeout",
+        type=timeout_seconds,
+        default=TLS_TIMEOUT,
+        metavar="SECONDS",
+        help="tlsverify at the prompt: time limit of each network step (default: %(default)s)",
+    )
     if not with_commands:
         return parser
     commands = parser.add_subparsers(
@@ -88,6 +119,18 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         "home with a fixed clock and compare the output byte for byte.",
     )
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    replay.add_argument(
+        "--set",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="NAME=VALUE",
+        help="replace ${NAME} in the transcripts by VALUE (values that change from run to "
+        "run, such as the port of a local mail server)",
+    )
+    replay.add_argument(
+        "--ca-file", type=Path, help="tlsverify in the transcripts trusts this PEM file"
+    )
     from destconfig.commands import add_all
 
     add_all(commands, common)
@@ -110,10 +153,16 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "replay":
         from destconfig.replay import replay_files
 
-        return replay_files(args.files, sys.stdout)
+        return replay_files(args.files, sys.stdout, values=dict(args.set), ca_file=args.ca_file)
     home = args.home or default_home()
     if args.command is None:
-        return run_shell(home, args.hostname, echo=not args.no_echo)
+        return run_shell(
+            home,
+            args.hostname,
+            echo=not args.no_echo,
+            ca_file=args.ca_file,
+            tls_timeout=args.tls_timeout,
+        )
     return run_command(args, Environment.from_process(home, args.hostname, echo=False))
 
 
@@ -153,11 +202,18 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
-def run_shell(home: Path, hostname: str, *, echo: bool) -> int:
+def run_shell(
+    home: Path,
+    hostname: str,
+    *,
+    echo: bool,
+    ca_file: Path | None = None,
+    tls_timeout: float = TLS_TIMEOUT,
+) -> int:
     from destconfig.shell.host import Shell
     from destconfig.store import Store, StoreError
 
-    env = Environment.from_process(home, hostname, echo)
+    env = Environment.from_process(home, hostname, echo, ca_file=ca_file, tls_timeout=tls_timeout)
     store = Store(home)
     try:
         store.prepare()

@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    from destconfig.tlsverify.probe import Network
 
 APP_NAME = "destconfig"
 DEFAULT_HOSTNAME = "ESA"
@@ -35,6 +38,10 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+TLS_TIMEOUT = 10.0
+"""tlsverify's default time limit of each network step, in seconds."""
+
+
 @dataclass
 class Environment:
     """All I/O of one session."""
@@ -47,9 +54,22 @@ class Environment:
     clock: Callable[[], datetime] = local_now
     hostname: str = DEFAULT_HOSTNAME
     echo: bool = True
+    # tlsverify: the trusted authorities (None: the system's), the timeout of each
+    # network step, and name lookups (None: DNS; tests point names at loopback).
+    ca_file: Path | None = None
+    tls_timeout: float = TLS_TIMEOUT
+    network: Network | None = None
 
     @classmethod
-    def from_process(cls, home: Path, hostname: str, echo: bool) -> Environment:
+    def from_process(
+        cls,
+        home: Path,
+        hostname: str,
+        echo: bool,
+        *,
+        ca_file: Path | None = None,
+        tls_timeout: float = TLS_TIMEOUT,
+    ) -> Environment:
         """The real process streams, with UTF-8 and ``\\n`` output whatever the locale."""
         # A closed standard stream (``0<&-``) is None in Python: read nothing, write nowhere.
         stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
@@ -65,6 +85,8 @@ class Environment:
             ),
             hostname=hostname,
             echo=echo,
+            ca_file=ca_file,
+            tls_timeout=tls_timeout,
         )
 
 

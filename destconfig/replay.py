@@ -13,16 +13,19 @@ import io
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from destconfig.console import Console, escape
 from destconfig.dialogue.reader import StreamReader
 from destconfig.env import Environment
 from destconfig.store import CONFIGURATION_DIR, Store
+
+if TYPE_CHECKING:
+    from destconfig.tlsverify.probe import Network
 
 FIXED_TIME = datetime(2026, 11, 27, 21, 6, 44, tzinfo=UTC)
 TIMESTAMP = "TIMESTAMP"
@@ -108,9 +111,30 @@ class _Answers:
         return answer
 
 
-def replay_text(transcript: str, files: Path | None = None) -> Difference | None:
+_VALUE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def substitute(transcript: str, values: Mapping[str, str]) -> str:
+    """The transcript with each ``${NAME}`` of *values* replaced (others stay as written).
+
+    Values that change from run to run (the port of a local test server) are
+    written as ``${NAME}`` in a transcript and given to the replay.
+    """
+    return _VALUE.sub(lambda found: values.get(found.group(1), found.group(0)), transcript)
+
+
+def replay_text(
+    transcript: str,
+    files: Path | None = None,
+    *,
+    values: Mapping[str, str] | None = None,
+    ca_file: Path | None = None,
+    network: Network | None = None,
+) -> Difference | None:
     """Replay one transcript; ``None`` when it passes."""
     from destconfig.shell.host import Shell
+
+    transcript = substitute(transcript, values or {})
 
     home = Path(tempfile.mkdtemp(prefix="destconfig-replay-"))
     try:
@@ -125,6 +149,8 @@ def replay_text(transcript: str, files: Path | None = None) -> Difference | None
             stderr=io.StringIO(),
             home=home,
             clock=lambda: FIXED_TIME,
+            ca_file=ca_file,
+            network=network,
         )
         console = Console(output)
         reader = StreamReader(_Answers(transcript, output), console)
@@ -143,18 +169,26 @@ def files_for(transcript: Path) -> Path:
     return transcript.with_name(transcript.name.removesuffix(".txt") + FILES_SUFFIX)
 
 
-def replay_file(path: Path) -> Difference | None:
+def replay_file(
+    path: Path, *, values: Mapping[str, str] | None = None, ca_file: Path | None = None
+) -> Difference | None:
     text = path.read_bytes().decode("utf-8", errors="replace")
-    return replay_text(text, files_for(path))
+    return replay_text(text, files_for(path), values=values, ca_file=ca_file)
 
 
-def replay_files(paths: Iterable[Path], out: TextIO) -> int:
+def replay_files(
+    paths: Iterable[Path],
+    out: TextIO,
+    *,
+    values: Mapping[str, str] | None = None,
+    ca_file: Path | None = None,
+) -> int:
     """``destconfig replay``: PASS or FAIL per file; 0 when all pass, 1 otherwise."""
     status = 0
     for path in paths:
         name = escape(str(path))
         try:
-            difference = replay_file(path)
+            difference = replay_file(path, values=values, ca_file=ca_file)
         except OSError as error:
             out.write(f"FAIL {name}: {error.strerror}\n")
             status = 1

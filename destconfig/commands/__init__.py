@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from destconfig.commands import changes, compare, files, lookup, show
+from destconfig.commands import changes, compare, files, lookup, show, tlscheck
 
-MODULES = (show, changes, files, compare, lookup)
+MODULES = (show, changes, files, compare, lookup, tlscheck)
 
 
 def add_all(

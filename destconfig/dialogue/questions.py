@@ -180,6 +180,7 @@ class Text(Generic[T]):
     allow_empty: bool = False
     words: Iterable[str] = ()
     command: bool = False
+    shown: str = ""  # what an empty answer stands for, shown in the brackets
 
     @property
     def head(self) -> str:
@@ -187,7 +188,7 @@ class Text(Generic[T]):
 
     @property
     def prompt(self) -> str:
-        return "[]> "
+        return f"[{self.shown}]> "
 
     @property
     def completions(self) -> Iterable[str]:

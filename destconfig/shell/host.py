@@ -202,6 +202,12 @@ def do_quit(shell: Shell) -> bool:
     )
 
 
+def _tlsverify(shell: Shell) -> bool:
+    from destconfig.shell.tlsverify import do_tlsverify
+
+    return do_tlsverify(shell)
+
+
 def do_help(shell: Shell) -> bool:
     shell.console.block(
         "\n".join(f"{command.name} - {command.description}" for command in HOST_COMMAND_LIST)
@@ -216,6 +222,11 @@ HOST_COMMAND_LIST: tuple[HostCommand, ...] = (
     HostCommand("exit", "End the session.", do_quit),
     HostCommand("help", "List the available commands.", do_help),
     HostCommand("quit", "End the session.", do_quit),
+    HostCommand(
+        "tlsverify",
+        "Check a destination's TLS against its mail server under the table's setting.",
+        _tlsverify,
+    ),
 )
 HOST_COMMANDS = {command.name: command for command in HOST_COMMAND_LIST}
 HOST_WORDS = tuple(command.name for command in HOST_COMMAND_LIST)

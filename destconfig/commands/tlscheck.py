@@ -1,0 +1,96 @@
+"""``tlsverify``: probe a destination's mail server and judge it under the committed table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from destconfig.cli import timeout_seconds
+from destconfig.commands.context import EXIT_OK, EXIT_REFUSED, CommandError, Context
+from destconfig.console import escape
+from destconfig.dialogue.questions import Invalid
+from destconfig.tlsverify.probe import DEFAULT_TIMEOUT
+
+
+def add(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    check = commands.add_parser(
+        "tlsverify",
+        parents=[common],
+        help="check a destination's TLS against its mail server",
+        description="Connect to the domain's mail server (HOST, else its mail exchangers), "
+        "negotiate STARTTLS, verify the certificate, and say what delivery under the "
+        "committed entry that governs the domain would do. Never sends a message. "
+        "Exit status 0 when delivery would go ahead, 1 when it would not, 2 for usage errors.",
+    )
+    check.add_argument("domain", metavar="DOMAIN")
+    check.add_argument("host", nargs="?", metavar="HOST[:PORT]")
+    check.add_argument(
+        "--ca-file", type=Path, help="trust the authorities in this PEM file, not the system's"
+    )
+    check.add_argument(
+        "--all-settings", action="store_true", help="also the outcome under each of the six"
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--timeout",
+        type=timeout_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="time limit of each network step (default: %(default)s)",
+    )
+    check.set_defaults(run=run_tlsverify)
+
+
+def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
+    from destconfig.shell.tlsverify import parse_domain, parse_host
+    from destconfig.tlsverify.check import run_check
+    from destconfig.tlsverify.probe import check_ca_file
+    from destconfig.tlsverify.report import document, policy_block, settings_table
+
+    try:
+        domain = parse_domain(args.domain)
+        target = parse_host(args.host) if args.host is not None else None
+    except Invalid as invalid:
+        raise CommandError(invalid.message, 2) from None
+    if args.host is not None and target is None:  # an empty HOST argument
+        raise CommandError(f'Invalid host "{escape(args.host)}".', 2)
+    if args.ca_file is not None:
+        problem = check_ca_file(args.ca_file)
+        if problem is not None:
+            raise CommandError(escape(problem), 2)
+    table = ctx.load()
+    text = args.format == "text"
+
+    def log(line: str) -> None:
+        if text:
+            ctx.out.write(escape(line) + "\n")
+            ctx.out.flush()
+
+    verdict = run_check(
+        table,
+        domain,
+        target,
+        log=log,
+        timeout=args.timeout,
+        ca_file=args.ca_file,
+        network=ctx.env.network,
+    )
+    if text:
+        ctx.out.write("\n" + escape(policy_block(verdict.key, verdict.setting, verdict.facts)))
+        ctx.out.write("\n")
+        if args.all_settings:
+            ctx.out.write("\n" + escape(settings_table(verdict.facts, verdict.setting)) + "\n")
+    else:
+        ctx.document(
+            document(
+                verdict.key,
+                verdict.setting,
+                verdict.facts,
+                verdict.log,
+                all_settings=args.all_settings,
+            ),
+            "json",
+        )
+    return EXIT_OK if verdict.outcome.goes_ahead else EXIT_REFUSED
