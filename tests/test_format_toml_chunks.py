@@ -1,0 +1,129 @@
+"""config.toml read in chunks: the same table, or the same problems, as reading it whole.
+
+The chunked reading is only a way to hold less in memory; whenever it cannot be
+sure (another layout, any problem), the whole-file reading decides. These tests
+pin that the two never disagree.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from destconfig.formats import FormatError
+from destconfig.formats import toml as toml_format
+from destconfig.model import Entry, IpSort, Table, Tls
+from tests.strategies import tables
+
+CHUNK = toml_format._CHUNK
+
+
+def whole(data: bytes) -> Table:
+    """The reading the chunked one must agree with."""
+    return toml_format.from_document(toml_format.parse(data))
+
+
+def big_table(size: int) -> Table:
+    entries = {
+        f"host{number}.example.com": Entry(
+            tls=list(Tls)[number % 6], ip_sort_pref=IpSort.PREFER_V4 if number % 3 else None
+        )
+        for number in range(size)
+    }
+    return Table(entries=entries)
+
+
+def problems(data: bytes) -> list[tuple[int | None, str]]:
+    with pytest.raises(FormatError) as raised:
+        toml_format.loads(data)
+    return [(p.line, p.reason) for p in raised.value.problems]
+
+
+def whole_problems(data: bytes) -> list[tuple[int | None, str]]:
+    with pytest.raises(FormatError) as raised:
+        whole(data)
+    return [(p.line, p.reason) for p in raised.value.problems]
+
+
+def test_a_table_of_several_chunks_reads_back_in_chunks() -> None:
+    table = big_table(2 * CHUNK + 7)
+    data = toml_format.dumps(table)
+    chunked = toml_format._in_chunks(data)
+    assert chunked is not None  # the layout dumps writes is the one read in chunks
+    assert chunked == table
+    assert toml_format.loads(data) == table
+
+
+def test_the_factory_table_and_an_empty_entries_table_read_in_chunks() -> None:
+    data = toml_format.dumps(Table())
+    assert toml_format._in_chunks(data) == Table()
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_chunked_and_whole_readings_agree(table: Table) -> None:
+    data = toml_format.dumps(table)
+    assert toml_format._in_chunks(data) == whole(data) == table
+
+
+def _with_entry_line(data: bytes, line: bytes) -> bytes:
+    return data + line + b"\n"
+
+
+def test_a_key_written_twice_in_two_chunks_is_the_whole_reading_s_problem() -> None:
+    data = toml_format.dumps(big_table(CHUNK + 1))
+    twice = _with_entry_line(data, b'"host0.example.com" = { tls = "NO" }')
+    assert toml_format._in_chunks(twice) is None
+    assert problems(twice) == whole_problems(twice)
+    assert problems(twice)[0][0] is not None  # the line of the second one
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'"late.example.com" = { tls = "SOMETIMES" }',  # a bad value in the last chunk
+        b'"Late.Example.com" = { tls = "NO" }',  # a key not in its stored form
+        b'"late.example.com" = { recipient_limit = 5 }',  # a rule across keys
+        b'"late.example.com" = { bounce_profile = "unknown" }',  # a reference
+        b'"late.example.com" = { tls = "NO" ',  # a syntax error
+    ],
+)
+def test_a_problem_in_a_later_chunk_is_worded_as_reading_whole(line: bytes) -> None:
+    data = _with_entry_line(toml_format.dumps(big_table(CHUNK + 3)), line)
+    assert toml_format._in_chunks(data) is None
+    assert problems(data) == whole_problems(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # another layout: a comment, a table per entry, entries before the settings
+        b'[entries]\n"a.example.com" = { tls = "NO" } # partner\n',
+        b'[entries."a.example.com"]\ntls = "NO"\n',
+        b'[entries]\n"a.example.com" = { tls = "NO" }\n[settings]\ntls_alert = true\n',
+        b'entries."b.example.com".tls = "NO"\n[entries]\n"a.example.com" = { tls = "NO" }\n',
+        b'x = 1\n[entries]\n"a\\u002eexample.com" = { tls = "NO" }\n',
+        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" }',  # no final line end
+    ],
+)
+def test_other_layouts_are_read_whole(data: bytes) -> None:
+    assert toml_format._in_chunks(data) is None
+    try:
+        expected = whole(data)
+    except FormatError:
+        assert problems(data) == whole_problems(data)
+        return
+    assert toml_format.loads(data) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_after_the_entries_header_agree(tail: bytes) -> None:
+    data = toml_format.dumps(big_table(3)) + tail
+    try:
+        expected = whole(data)
+    except FormatError:
+        assert problems(data) == whole_problems(data)
+        return
+    assert toml_format.loads(data) == expected
