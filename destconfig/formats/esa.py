@@ -121,7 +121,7 @@ def _and(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Section:
     line: int
     key: str | None  # the stored destination, DEFAULT_SECTION, or None when refused
@@ -202,6 +202,7 @@ def loads(data: bytes) -> Table:
         problems.append(Problem(1, "there is no [DEFAULT] section"))
     if problems:
         raise FormatError(problems.in_order())
+    del text, lines  # the file's text is not needed beside the models being built
     return _table(sections)
 
 
