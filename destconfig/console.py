@@ -28,6 +28,11 @@ def escape(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+def escape_lines(text: str) -> str:
+    """:func:`escape` of each line, the line ends kept (for a block of several lines)."""
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
 class Console:
     """Writes the shell's output to one text stream."""
 

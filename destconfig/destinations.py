@@ -145,12 +145,14 @@ def all_stored(keys: Collection[str]) -> bool:
     names, patterns and IPv4 addresses) one regular expression over all the keys
     does it, instead of one check per key.
     """
-    text = "\n".join(keys) + "\n"
+    others = [key for key in keys if ":" in key]  # IPv6 addresses: checked one by one
+    names = [key for key in keys if ":" not in key] if others else list(keys)
+    text = "\n".join(names) + "\n"
     if (
-        text.count("\n") == len(keys)  # no key holds a line break of its own
-        and RESERVED.isdisjoint(keys)
+        text.count("\n") == len(names)  # no key holds a line break of its own
+        and RESERVED.isdisjoint(names)
         and "xn--" not in text
         and _STORED_LINES.fullmatch(text) is not None
     ):
-        return True
+        return all(is_stored(key) for key in others)
     return all(is_stored(key) for key in keys)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from destconfig.cli import timeout_seconds
 from destconfig.commands.context import EXIT_OK, EXIT_REFUSED, CommandError, Context
-from destconfig.console import escape
+from destconfig.console import escape, escape_lines
 from destconfig.dialogue.questions import Invalid
 from destconfig.tlsverify.probe import DEFAULT_TIMEOUT
 
@@ -78,10 +78,11 @@ def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
         network=ctx.env.network,
     )
     if text:
-        ctx.out.write("\n" + escape(policy_block(verdict.key, verdict.setting, verdict.facts)))
-        ctx.out.write("\n")
+        block = policy_block(verdict.key, verdict.setting, verdict.facts)
+        ctx.out.write("\n" + escape_lines(block) + "\n")
         if args.all_settings:
-            ctx.out.write("\n" + escape(settings_table(verdict.facts, verdict.setting)) + "\n")
+            table_text = settings_table(verdict.facts, verdict.setting)
+            ctx.out.write("\n" + escape_lines(table_text) + "\n")
     else:
         ctx.document(
             document(

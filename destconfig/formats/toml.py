@@ -11,7 +11,6 @@ tomllib, whose message names the line.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import tomllib
@@ -20,7 +19,7 @@ from typing import Any
 
 import rtoml
 import tomli_w
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from destconfig.console import escape
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
@@ -133,11 +132,6 @@ _ENTRY_LINES = re.compile(r'(?:(?:"[^"\\\x00-\x1f\x7f]*"|[A-Za-z0-9_-]+) = \{[^\
 _CHUNK = 2000  # entries parsed and validated at a time
 
 
-@functools.cache
-def _entries_validator() -> TypeAdapter[dict[str, Entry]]:
-    return TypeAdapter(dict[str, Entry])
-
-
 def _in_chunks(data: bytes) -> Table | None:
     """A file laid out as :func:`dumps` writes it, read a few thousand entries at a time.
 
@@ -164,19 +158,18 @@ def _in_chunks(data: bytes) -> Table | None:
         return None
     lines = body.split("\n")[:-1]
     del text, body
+    # Each chunk is validated as a whole table (the settings and profiles of the file,
+    # the chunk's entries): every rule is the model's, and only a key written in two
+    # chunks needs checking here.
     entries: dict[str, Entry] = {}
-    for start in range(0, len(lines), _CHUNK):
-        try:
-            part = _entries_validator().validate_python(
-                rtoml.loads("\n".join(lines[start : start + _CHUNK]))
-            )
-        except (rtoml.TomlParsingError, ValidationError):
-            return None
-        if not entries.keys().isdisjoint(part):
-            return None  # a key written twice
-        entries.update(part)
-    document["entries"] = entries
     try:
-        return Table.model_validate(document)
-    except ValidationError:
+        table = Table.model_validate(document)
+        for start in range(0, len(lines), _CHUNK):
+            document["entries"] = rtoml.loads("\n".join(lines[start : start + _CHUNK]))
+            part = Table.model_validate(document).entries
+            if not entries.keys().isdisjoint(part):
+                return None  # a key written twice
+            entries.update(part)
+    except (rtoml.TomlParsingError, ValidationError):
         return None
+    return table.model_copy(update={"entries": entries})

@@ -224,7 +224,7 @@ HOST_COMMAND_LIST: tuple[HostCommand, ...] = (
     HostCommand("quit", "End the session.", do_quit),
     HostCommand(
         "tlsverify",
-        "Check a destination's TLS against its mail server under the table's setting.",
+        "Check a domain's TLS delivery against its mail server.",
         _tlsverify,
     ),
 )
