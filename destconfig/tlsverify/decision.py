@@ -140,10 +140,12 @@ def identity(certificate: Certificate, rules: Rules, domain: str, host: str) -> 
 
 def verification(facts: Facts, rules: Rules) -> tuple[bool, str]:
     """Whether the certificate is verified under *rules*, and if not, why (one phrase)."""
-    if facts.stage is not Stage.TLS_UP or facts.certificate is None:
-        return False, "no certificate was presented"
+    if facts.stage is not Stage.TLS_UP:
+        return False, "TLS did not come up"
     if not facts.chain_trusted:
         return False, facts.chain_problem or "the certificate chain is not trusted"
+    if facts.certificate is None:
+        return False, "no certificate was presented"
     found = identity(facts.certificate, rules, facts.domain, facts.host)
     if found.ok:
         return True, ""

@@ -13,6 +13,7 @@ at servers on loopback without DNS.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from destconfig.destinations import InvalidDestination, normalise
 from destconfig.env import TLS_TIMEOUT
 from destconfig.tlsverify.decision import Certificate, Facts, Stage
 from destconfig.tlsverify.report import verification_lines
@@ -92,7 +94,7 @@ def parse_target(text: str) -> Target:
     host, port = text, SMTP_PORT
     if text.startswith("["):
         inside, bracket, rest = text[1:].partition("]")
-        if not bracket or not inside or (rest and not rest.startswith(":")):
+        if not bracket or not _is_address(inside) or (rest and not rest.startswith(":")):
             raise ValueError(text)
         host = inside
         if rest:
@@ -100,9 +102,15 @@ def parse_target(text: str) -> Target:
     elif text.count(":") == 1:
         host, _, number = text.partition(":")
         port = _port(number)
-    if not host or any(c.isspace() for c in host):
+    if _is_address(host):
+        return Target(host, port)
+    try:
+        name = normalise(host)  # a host name, in the form DNS is asked for (A-labels)
+    except InvalidDestination:
+        raise ValueError(text) from None
+    if name.startswith((".", "[")):
         raise ValueError(text)
-    return Target(host, port)
+    return Target(name, port)
 
 
 def _port(text: str) -> int:
@@ -119,10 +127,15 @@ def _is_address(host: str) -> bool:
     return True
 
 
+_SSL_WORDS = re.compile(r"\] (.+?) \(_ssl\.c:\d+\)")
+
+
 def _why(error: BaseException, timeout: float) -> str:
     """A network error as one phrase."""
     if isinstance(error, ssl.SSLError):
-        return error.reason or str(error)  # e.g. WRONG_VERSION_NUMBER
+        # "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)": the words
+        said = _SSL_WORDS.search(str(error))
+        return said.group(1) if said else (error.reason or str(error)).lower()
     if isinstance(error, TimeoutError | socket.timeout):
         return f"timed out after {timeout:g} seconds"
     if isinstance(error, smtplib.SMTPServerDisconnected):
@@ -239,13 +252,21 @@ class Probe:
         local = str(smtp.sock.getsockname()[0]) if smtp.sock is not None else "?"
         return _Session(smtp, local)
 
+    def _ehlo(self, session: _Session) -> bool:
+        """EHLO; whether the server offers STARTTLS (a failure is the caller's)."""
+        code, _ = session.smtp.ehlo()
+        return code == 250 and session.smtp.has_extn("starttls")
+
     def _starttls(self, session: _Session) -> str | None:
-        """STARTTLS up to its 220; ``None`` when accepted, else why not (one phrase)."""
-        smtp = session.smtp
-        code, _ = smtp.ehlo()
-        if code != 250 or not smtp.has_extn("starttls"):
-            return "the server does not offer STARTTLS"
-        code, text = smtp.docmd("STARTTLS")
+        """STARTTLS up to its 220: ``None`` when accepted, else why not (one phrase).
+
+        A server that drops the connection instead of answering refuses STARTTLS
+        before its 220 as much as one that answers 454.
+        """
+        try:
+            code, text = session.smtp.docmd("STARTTLS")
+        except (OSError, smtplib.SMTPException) as error:
+            return f"the server answered STARTTLS with no reply ({_why(error, self.timeout)})"
         if code != 220:
             reply = text.decode("utf-8", "replace")
             return f"the server refused STARTTLS ({code} {reply})"
@@ -279,7 +300,7 @@ class Probe:
         self, session: _Session, domain: str, host: str, address: str, port: int
     ) -> Facts:
         try:
-            refused = self._starttls(session)
+            offered = self._ehlo(session)
         except (OSError, smtplib.SMTPException) as error:
             session.close(quit=False)
             why = _why(error, self.timeout)
@@ -288,6 +309,7 @@ class Probe:
                 domain, host, Stage.NO_CONNECTION, reason=f"the SMTP conversation failed ({why})"
             )
         self.log("Checking TLS connection.")
+        refused = self._starttls(session) if offered else "the server does not offer STARTTLS"
         if refused is not None:
             self.log(refused[0].upper() + refused[1:] + ".")
             session.close(quit=True)
@@ -300,8 +322,16 @@ class Probe:
             chain_problem = error.verify_message or "the certificate chain is not trusted"
             try:
                 wrapped, session = self._unverified(address, port, host)
-            except _Refused as refused_again:
-                return self._handshake_failed(domain, host, refused_again.reason)
+            except _Refused as again:
+                # The handshake went as far as the certificate: TLS itself works. Which
+                # names it presents cannot be read without the second conversation.
+                self.log(f"Reading the certificate without verifying it failed: {again.reason}.")
+                facts = Facts(
+                    domain, host, Stage.TLS_UP, chain_problem=chain_problem, certificate=None
+                )
+                for line in verification_lines(facts, address):
+                    self.log(line)
+                return facts
         except (ssl.SSLError, OSError) as error:
             session.close(quit=False)
             return self._handshake_failed(domain, host, _why(error, self.timeout))
@@ -330,7 +360,7 @@ class Probe:
         """A second conversation whose handshake does not verify the chain."""
         session = self._connect(address, port)
         try:
-            refused = self._starttls(session)
+            refused = self._starttls(session) if self._ehlo(session) else "no STARTTLS"
             if refused is not None:
                 raise _Refused(refused)
             return self._handshake(session, host, verify=False), session
