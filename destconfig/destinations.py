@@ -14,15 +14,14 @@ from collections.abc import Collection
 
 RESERVED = frozenset({"default", "all"})
 MAX_NAME = 253
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_END = r"(?![^\n])"  # the end of the text, or of its line
-# Letters, digits and hyphens in labels of 1..63 (no hyphen at either end), at most 253
-# characters, the last label not all digits. Written to work on one line of many too.
-_LDH = rf"(?=[^\n]{{1,{MAX_NAME}}}{_END})(?:{_LABEL}\.)*(?![0-9]+{_END}){_LABEL}{_END}"
-_LDH_NAME = re.compile(_LDH)
+# The rules of an ASCII host name, checked on lines of text so that a whole table's
+# names are checked in a few passes of compiled code (see _ldh_lines).
+_NAME_TEXT = re.compile(r"[a-z0-9.\n-]*")
+MAX_LABEL = 63
+_NUMERIC_LAST_LABEL = re.compile(r"(?:^|\.)[0-9]+$", re.MULTILINE)
+_BAD_EDGES = ("\n\n", "\n.", "\n-", ".\n", "-\n", "..", ".-", "-.")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-# Keys one a line, each a name, a pattern or an IPv4 address in its stored form.
-_STORED_LINES = re.compile(rf"(?:(?:\.?{_LDH}|\[{_OCTET}(?:\.{_OCTET}){{3}}\])\n)*")
+_STORED_IPV4 = re.compile(rf"\[{_OCTET}(?:\.{_OCTET}){{3}}\]")
 # Only text of digits and dots, or with a colon, can parse as an address: others skip
 # the (costly, exception-raising) attempt.
 _MAY_BE_ADDRESS = re.compile(r"[0-9.]*|.*:.*")
@@ -46,9 +45,25 @@ def _address(text: str) -> str | None:
     return f"[{address.compressed}]"
 
 
+def _ldh_lines(text: str) -> bool:
+    """Whether each line of *text* (each ends with a line break) is an ASCII host name.
+
+    Letters, digits and hyphens in labels of 1..63 with no hyphen at either end,
+    at most 253 characters, the last label not all digits.
+    """
+    edges = "\n" + text
+    return (
+        _NAME_TEXT.fullmatch(text) is not None
+        and not any(bad in edges for bad in _BAD_EDGES)
+        and max(map(len, text.split("\n"))) <= MAX_NAME
+        and max(map(len, text.replace("\n", ".").split("."))) <= MAX_LABEL
+        and _NUMERIC_LAST_LABEL.search(text) is None
+    )
+
+
 def _ldh_name(name: str) -> bool:
-    """An ASCII host name of letters, digits and hyphens (see ``_LDH``)."""
-    return _LDH_NAME.fullmatch(name) is not None
+    """An ASCII host name of letters, digits and hyphens (see :func:`_ldh_lines`)."""
+    return "\n" not in name and _ldh_lines(name + "\n")
 
 
 def _punycode_ok(name: str) -> bool:
@@ -142,17 +157,17 @@ def all_stored(keys: Collection[str]) -> bool:
     """Whether every key is in its stored form (:func:`is_stored` of each).
 
     A table's keys are checked whenever it is read; for the common table (ASCII
-    names, patterns and IPv4 addresses) one regular expression over all the keys
-    does it, instead of one check per key.
+    names, patterns and IPv4 addresses) the names are checked together, in a few
+    passes over their text, instead of one by one.
     """
-    others = [key for key in keys if ":" in key]  # IPv6 addresses: checked one by one
-    names = [key for key in keys if ":" not in key] if others else list(keys)
-    text = "\n".join(names) + "\n"
-    if (
+    names = [key for key in keys if not key.startswith("[")]
+    addresses = [key for key in keys if key.startswith("[")]
+    text = "".join([name + "\n" for name in names])
+    if not (
         text.count("\n") == len(names)  # no key holds a line break of its own
         and RESERVED.isdisjoint(names)
         and "xn--" not in text
-        and _STORED_LINES.fullmatch(text) is not None
+        and _ldh_lines(("\n" + text).replace("\n.", "\n")[1:])  # patterns without their dot
     ):
-        return all(is_stored(key) for key in others)
-    return all(is_stored(key) for key in keys)
+        return all(is_stored(key) for key in keys)
+    return all(_STORED_IPV4.fullmatch(key) or is_stored(key) for key in addresses)

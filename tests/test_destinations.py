@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import idna
 import pytest
@@ -444,3 +445,37 @@ def test_all_stored_agrees_with_is_stored_on_each_key(key: str) -> None:
 )
 def test_all_stored_is_every_key_is_stored(keys: list[str]) -> None:
     assert all_stored(keys) is all(is_stored(key) for key in keys)
+
+
+def _reference_ldh(name: str) -> bool:
+    """The host name rules, label by label, written plainly (the reference for the fast check)."""
+    if not 1 <= len(name) <= 253:
+        return False
+    labels = name.split(".")
+    return (
+        all(
+            1 <= len(label) <= 63
+            and re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", label) is not None
+            for label in labels
+        )
+        and not labels[-1].isdigit()
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab1-.\n_A", max_size=14),
+        st.builds(
+            lambda parts: ".".join(parts),
+            st.lists(
+                st.sampled_from(["a", "1", "a-1", "-a", "a" * 63, "a" * 64, "9" * 3]), max_size=6
+            ),
+        ),
+        st.builds(lambda n: ".".join(["a" * 50] * n), st.integers(4, 6)),
+    )
+)
+def test_the_name_check_agrees_with_the_rules_label_by_label(name: str) -> None:
+    from destconfig.destinations import _ldh_name
+
+    assert _ldh_name(name) is _reference_ldh(name)

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from destconfig import model
-from destconfig.destinations import InvalidDestination, is_address, normalise
+from destconfig.destinations import InvalidDestination, all_stored, is_address, normalise
 from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, Problems, quote
 from destconfig.gcpause import without_gc
 from destconfig.model import KEYS_NORMALISED, IpSort, LimitApply, LimitType, Table, Tls
@@ -171,6 +171,82 @@ def _decode(data: bytes) -> str:
 def loads(data: bytes) -> Table:
     """Read a table file; :class:`FormatError` lists every problem in line order."""
     text = _decode(data)
+    exported = _as_exported(text)
+    if exported is not None:
+        del text
+        return _table(exported)
+    return _table(_read(text))
+
+
+def _as_exported(text: str) -> list[_Section] | None:
+    """The sections of a file laid out exactly as export writes it; else ``None``.
+
+    Export writes sections one blank line apart, each a ``[NAME]`` header and
+    ``key = value`` lines, nothing else, names in their stored form. Such a file
+    (most files moved between hosts) is read here a section at a time, each
+    distinct line parsed once. Any other layout, and anything :func:`_read` would
+    refuse, gives ``None``: ``_read`` then decides, and words every problem.
+    """
+    if not text.endswith("\n"):
+        return None
+    blocks = [block.split("\n") for block in text[:-1].split("\n\n")]
+    lines: dict[str, tuple[str, Any]] = {}
+    for line in set(text.split("\n")):
+        if line and line[0] != "[":
+            key, equals, value = line.partition(" = ")
+            parse = PARSERS.get(key)
+            if not equals or parse is None:
+                return None
+            try:
+                lines[line] = (key, parse(value))
+            except BadValue:
+                return None
+    keys = _stored_keys([block[0] for block in blocks])
+    if keys is None:
+        return None
+    sections = []
+    try:
+        for key, block in zip(keys, blocks, strict=True):
+            values = dict(map(lines.__getitem__, block[1:]))
+            if len(values) != len(block) - 1:
+                return None  # a key written twice
+            section = _Section(0, key, values, values)
+            if section.problems():
+                return None
+            sections.append(section)
+    except KeyError:
+        return None  # a header inside a section, or an empty line
+    if "bounce_profile" in sections[keys.index(DEFAULT_SECTION)].values:
+        return None
+    return sections
+
+
+def _stored_keys(headers: list[str]) -> list[str] | None:
+    """The sections' keys when there is one ``[DEFAULT]`` and every other header names a
+    destination in its stored form (addresses without brackets, as export writes them);
+    else ``None``."""
+    if not all(len(header) > 2 and header[0] == "[" and header[-1] == "]" for header in headers):
+        return None
+    keys = [header[1:-1] for header in headers]
+    unchecked: list[str] = []
+    for index, name in enumerate(keys):
+        if ":" in name:  # IPv6: few, each normalised
+            try:
+                keys[index] = normalise(name)
+            except InvalidDestination:
+                return None
+        elif name[:1].isdigit() and name.replace(".", "").isdigit():
+            keys[index] = f"[{name}]"  # IPv4
+            unchecked.append(keys[index])
+        elif name != DEFAULT_SECTION:
+            unchecked.append(name)
+    if keys.count(DEFAULT_SECTION) != 1 or len(set(keys)) != len(keys):
+        return None
+    return keys if all_stored(unchecked) else None
+
+
+def _read(text: str) -> list[_Section]:
+    """Read any table file line by line; :class:`FormatError` lists every problem."""
     problems = Problems()
     sections: list[_Section] = []
     seen: dict[str, int] = {}
@@ -202,8 +278,7 @@ def loads(data: bytes) -> Table:
         problems.append(Problem(1, "there is no [DEFAULT] section"))
     if problems:
         raise FormatError(problems.in_order())
-    del text, lines  # the file's text is not needed beside the models being built
-    return _table(sections)
+    return sections
 
 
 def _header(line: str, number: int, seen: dict[str, int], problems: Problems) -> _Section:
