@@ -20,7 +20,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.env import TLS_TIMEOUT
@@ -47,14 +47,24 @@ class Network(Protocol):
 
 
 class SystemNetwork:
-    """DNS through dnspython (MX) and the system resolver (addresses)."""
+    """DNS through dnspython (MX) and the system resolver (addresses).
+
+    *resolver* is a ``dns.resolver.Resolver``; by default dnspython's, configured
+    from the system (tests give one that asks a server on loopback).
+    """
+
+    def __init__(self, resolver: Any = None) -> None:
+        self.resolver = resolver
 
     def mail_exchangers(self, domain: str, timeout: float) -> list[str]:
         import dns.exception
         import dns.resolver
 
+        resolver = (
+            self.resolver if self.resolver is not None else dns.resolver.get_default_resolver()
+        )
         try:
-            answer = dns.resolver.resolve(domain, "MX", lifetime=timeout, search=False)
+            answer = resolver.resolve(domain, "MX", lifetime=timeout, search=False)
         except dns.resolver.NoAnswer:
             return []
         except dns.resolver.NXDOMAIN:
