@@ -29,6 +29,10 @@ class Match(StrEnum):
     DEFAULT = "default"
 
 
+# Module constants: an enum member read through its class costs a lookup per resolve.
+_EXACT, _PATTERN, _DEFAULT = Match.EXACT, Match.PATTERN, Match.DEFAULT
+
+
 class Resolution(NamedTuple):
     """A lookup's answer (a tuple: built once per lookup, it is the cheapest record)."""
 
@@ -71,14 +75,14 @@ def resolve(table: Table, recipient: str) -> Resolution:
     written = _domain_text(recipient)
     lowered = written.lower()
     if lowered in entries:  # every key is a stored form, so this one is too
-        return Resolution(recipient, lowered, lowered, Match.EXACT)
+        return Resolution(recipient, lowered, lowered, _EXACT)
     domain = _stored(written, lowered)
     if domain in entries:
-        return Resolution(recipient, domain, domain, Match.EXACT)
+        return Resolution(recipient, domain, domain, _EXACT)
     if not is_address(domain):
         dot = domain.find(".")
         while dot != -1:
             if domain[dot:] in entries:
-                return Resolution(recipient, domain, domain[dot:], Match.PATTERN)
+                return Resolution(recipient, domain, domain[dot:], _PATTERN)
             dot = domain.find(".", dot + 1)
-    return Resolution(recipient, domain, None, Match.DEFAULT)
+    return Resolution(recipient, domain, None, _DEFAULT)

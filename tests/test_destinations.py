@@ -479,3 +479,20 @@ def test_the_name_check_agrees_with_the_rules_label_by_label(name: str) -> None:
     from destconfig.destinations import _ldh_name
 
     assert _ldh_name(name) is _reference_ldh(name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="ab1-.", max_size=10),
+            st.sampled_from(["a" * 63 + ".com", "a" * 64 + ".com", ".".join(["a" * 50] * 6)]),
+        ),
+        max_size=6,
+    )
+)
+def test_the_many_names_check_agrees_with_the_rules_label_by_label(names: list[str]) -> None:
+    from destconfig.destinations import _ldh_lines
+
+    text = "".join(name + "\n" for name in names)
+    assert _ldh_lines(text) is all(_reference_ldh(name) for name in names)
