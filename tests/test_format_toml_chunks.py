@@ -98,22 +98,64 @@ def test_a_problem_in_a_later_chunk_is_worded_as_reading_whole(line: bytes) -> N
 @pytest.mark.parametrize(
     "data",
     [
-        # another layout: a comment, a table per entry, entries before the settings
-        b'[entries]\n"a.example.com" = { tls = "NO" } # partner\n',
-        b'[entries."a.example.com"]\ntls = "NO"\n',
+        # a table after the entries, or a table of one entry: the whole reading decides
         b'[entries]\n"a.example.com" = { tls = "NO" }\n[settings]\ntls_alert = true\n',
-        b'entries."b.example.com".tls = "NO"\n[entries]\n"a.example.com" = { tls = "NO" }\n',
-        b'x = 1\n[entries]\n"a\\u002eexample.com" = { tls = "NO" }\n',
-        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" }',  # no final line end
+        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" }\n[foo]\ntls = "NO"\n',
+        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" }\n  [foo]\ntls = "NO"\n',
+        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" }\n\t[[foo]]\ntls = "NO"\n',
+        b'x = 1\n[entries]\n[entries."a.example.com"]\ntls = "NO"\n',
+        b'[entries]\n"a.example.com" = { tls = "NO" }\n',  # no line before [entries]
     ],
 )
-def test_other_layouts_are_read_whole(data: bytes) -> None:
+def test_a_table_header_after_the_entries_is_read_whole(data: bytes) -> None:
     assert toml_format._in_chunks(data) is None
+    assert_same_reading(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # other ways of writing entries: read in chunks, or whole, but alike
+        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" } # partner\n',
+        b'x = 1\n[entries]\n# a comment\n\n"a.example.com" = { tls = "NO" }\n',
+        b'x = 1\n[entries]\n"a\\u002eexample.com" = { tls = "NO" }\n',
+        b'x = 1\n[entries]\n"a.example.com" = { tls = "NO" }',  # no final line end
+        b'x = 1\n[entries]\n"a.example.com".tls = "NO"\n',
+        b'x = 1\n[entries]\n"a.example.com" = {tls="NO"}\r\n',
+        b'certificates = ["Demo"]\n[entries]\n"a.example.com" = { tls = "NO" }\n',
+        b'[settings]\ntls_alert = true\n[entries]\n"a.example.com" = { tls = "NO" }\n',
+    ],
+)
+def test_other_ways_of_writing_entries_read_alike(data: bytes) -> None:
+    assert_same_reading(data)
+
+
+def assert_same_reading(data: bytes) -> None:
+    """loads (chunked when it can) and the whole reading give one table or one error."""
     try:
         expected = whole(data)
     except FormatError:
         assert problems(data) == whole_problems(data)
         return
+    assert toml_format.loads(data) == expected
+    chunked = toml_format._in_chunks(data)
+    assert chunked is None or chunked == expected
+
+
+def test_a_value_cut_between_chunks_is_read_whole() -> None:
+    """A value that spans lines, cut by a chunk's end, is left to the whole reading."""
+    table = big_table(CHUNK + 5)
+    text = toml_format.dumps(table).decode()
+    head, marker, body = text.partition("\n[entries]\n")
+    lines = body.split("\n")
+    # The chunk's last entry, its value continued on the next line (a line-ending
+    # backslash in a multi-line string joins the lines): valid TOML, cut in two.
+    key = lines[CHUNK - 1].partition(" = ")[0]
+    lines[CHUNK - 1] = f'{key} = {{ ip_sort_pref = """\\\nPREFER_V4""" }}'
+    data = (head + marker + "\n".join(lines)).encode()
+    assert toml_format._in_chunks(data) is None
+    expected = whole(data)  # a valid table, read whole
+    assert expected.entries[key.strip('"')].ip_sort_pref is IpSort.PREFER_V4
     assert toml_format.loads(data) == expected
 
 

@@ -127,8 +127,7 @@ def loads(data: bytes) -> Table:
     return fast if fast is not None else from_document(parse(data))
 
 
-# One entry a line, as dumps writes them: a plain key, then an inline table.
-_ENTRY_LINES = re.compile(r'(?:(?:"[^"\\\x00-\x1f\x7f]*"|[A-Za-z0-9_-]+) = \{[^\n]*\}\n)*')
+_TABLE_HEADER = re.compile(r"\n[ \t]*\[")  # a line that starts a table (or an array)
 _CHUNK = 2000  # entries parsed and validated at a time
 
 
@@ -148,7 +147,7 @@ def _in_chunks(data: bytes) -> Table | None:
     except UnicodeDecodeError:
         return None
     head, marker, body = text.partition("\n[entries]\n")
-    if not marker or (body and not body.endswith("\n")) or not _ENTRY_LINES.fullmatch(body):
+    if not marker or _TABLE_HEADER.search("\n" + body):
         return None
     try:
         document: dict[str, Any] = rtoml.loads(head)
@@ -156,7 +155,7 @@ def _in_chunks(data: bytes) -> Table | None:
         return None
     if "entries" in document:
         return None
-    lines = body.split("\n")[:-1]
+    lines = body.split("\n")
     del text, body
     # Each chunk is validated as a whole table (the settings and profiles of the file,
     # the chunk's entries): every rule is the model's, and only a key written in two
