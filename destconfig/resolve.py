@@ -8,8 +8,8 @@ matches an IP entry exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
 
 from destconfig.destinations import (
     RESERVED,
@@ -33,8 +33,9 @@ class Match(StrEnum):
 _EXACT, _PATTERN, _DEFAULT = Match.EXACT, Match.PATTERN, Match.DEFAULT
 
 
-class Resolution(NamedTuple):
-    """A lookup's answer (a tuple: built once per lookup, it is the cheapest record)."""
+@dataclass(slots=True)
+class Resolution:
+    """A lookup's answer. Not frozen: built once per lookup, a frozen one costs twice."""
 
     recipient: str
     domain: str  # the stored form of the recipient's domain
