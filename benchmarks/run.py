@@ -632,21 +632,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             import_report("piped quit", work / "empty-home", QUIT),
             import_report("piped LIST", work / "examples-home", LIST_SESSION),
         ]
-        measured: dict[int, dict[str, list[dict[str, float]]]] = {}
+        measured: dict[int, dict[str, list[dict[str, float]]]] = {
+            size: {kind: [] for kind in ("start", *KINDS)} for size in sizes
+        }
         for size in sizes:
-            measured[size] = {}
-            home = str(work / str(size) / "home")
-            run_command([DESTCONFIG, "--home", home], QUIT)  # warm-up
-            for kind in ("start", *KINDS):
-                progress(f"{size:,} entries: {kind}")
-                runs: list[dict[str, float]] = []
-                for _ in range(repeat):
+            run_command([DESTCONFIG, "--home", str(work / str(size) / "home")], QUIT)  # warm-up
+        # Round by round, every operation once a round: a slow spell of the machine
+        # touches every operation alike instead of all the runs of one.
+        for round_number in range(1, repeat + 1):
+            for size in sizes:
+                home = str(work / str(size) / "home")
+                for kind in ("start", *KINDS):
+                    progress(f"round {round_number}/{repeat}: {size:,} entries: {kind}")
                     if kind == "start":
                         sample = run_command([DESTCONFIG, "--home", home], QUIT)
-                        runs.append({"seconds": sample.seconds, "rss_kib": sample.rss_kib})
+                        run = {"seconds": sample.seconds, "rss_kib": sample.rss_kib}
                     else:
-                        runs.append(run_one(kind, size, work))
-                measured[size][kind] = runs
+                        run = run_one(kind, size, work)
+                    measured[size][kind].append(run)
         progress("postmap")
         postmap = postmap_reference(work, repeat)
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -214,6 +214,14 @@ def run_shell(
     from destconfig.store import Store, StoreError
 
     env = Environment.from_process(home, hostname, echo, ca_file=ca_file, tls_timeout=tls_timeout)
+    if ca_file is not None:
+        from destconfig.console import escape
+        from destconfig.tlsverify.probe import check_ca_file
+
+        problem = check_ca_file(ca_file)
+        if problem is not None:
+            env.stderr.write(f"destconfig: --ca-file {escape(problem)}\n")
+            return EXIT_USAGE
     store = Store(home)
     try:
         store.prepare()

@@ -13,7 +13,7 @@ from destconfig.destinations import InvalidDestination, is_address
 from destconfig.dialogue.questions import Abandon, Invalid, Text
 from destconfig.resolve import domain_of
 from destconfig.tlsverify.check import run_check
-from destconfig.tlsverify.probe import Target, parse_target
+from destconfig.tlsverify.probe import Target, check_ca_file, parse_target
 from destconfig.tlsverify.report import policy_block
 
 if TYPE_CHECKING:
@@ -59,6 +59,11 @@ def do_tlsverify(shell: Shell) -> bool:
     except Abandon:
         return False
     console = shell.console
+    if shell.env.ca_file is not None:
+        problem = check_ca_file(shell.env.ca_file)
+        if problem is not None:  # it was there at start; it may have gone since
+            console.block(f"The CA file cannot be used: {escape(problem)}")
+            return False
     first = True
 
     def log(line: str) -> None:
