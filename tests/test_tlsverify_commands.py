@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,6 @@ from tests.tlsservers import (
     Pki,
     closed_port,
     loopback_network,
-    quiet_aiosmtpd,
     smtp_server,
 )
 
@@ -37,21 +35,7 @@ DOMAIN = "example.test"
 MX = "mx1.example.test"
 
 
-class _NoDns:
-    def __init__(self) -> None:
-        raise AssertionError("a tlsverify test reached for the system's DNS")
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(probe, "SystemNetwork", _NoDns)
-    with quiet_aiosmtpd():
-        yield
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return Pki(tmp_path_factory.mktemp("pki"))
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 
 @pytest.fixture

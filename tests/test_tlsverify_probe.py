@@ -10,7 +10,7 @@ table of the six settings and the two identity rules, not computed.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -28,7 +28,6 @@ from tests.tlsservers import (
     Script,
     closed_port,
     loopback_network,
-    quiet_aiosmtpd,
     scripted_server,
     smtp_server,
 )
@@ -41,23 +40,7 @@ TIMEOUT = 2.0
 TLS_UP = "TLS connection established: protocol TLSv1.3, cipher TLS_AES_256_GCM_SHA384."
 
 
-class _NoDns:
-    """Stands in for the real network: reaching it means a test left loopback."""
-
-    def __init__(self) -> None:
-        raise AssertionError("a tlsverify test reached for the system's DNS")
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(probe, "SystemNetwork", _NoDns)
-    with quiet_aiosmtpd():
-        yield
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return Pki(tmp_path_factory.mktemp("pki"))
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 
 def check(

@@ -1,0 +1,31 @@
+"""Fixtures of the tlsverify tests (the rest of the suite needs none)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from destconfig.tlsverify import probe
+from tests.tlsservers import Pki, quiet_aiosmtpd
+
+
+class _NoDns:
+    """Stands in for the real network: reaching it means a test left loopback."""
+
+    def __init__(self) -> None:
+        raise AssertionError("a tlsverify test reached for the system's DNS")
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No real DNS, and no aiosmtpd tracebacks for the handshakes the probe aborts."""
+    monkeypatch.setattr(probe, "SystemNetwork", _NoDns)
+    with quiet_aiosmtpd():
+        yield
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A throwaway certificate authority, one per test module."""
+    return Pki(tmp_path_factory.mktemp("pki"))
