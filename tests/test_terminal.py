@@ -132,3 +132,40 @@ def test_history_recall_across_sessions(tmp_path: Path) -> None:
     again.sendline("quit")
     again.expect(pexpect.EOF)
     assert "help" in (tmp_path / "history").read_text()
+
+
+def test_tlsverify_at_a_terminal(tmp_path: Path) -> None:
+    """Completion of the host command, the two questions, the log and the verdict."""
+    from tests.tlsservers import Pki, quiet_aiosmtpd, smtp_server
+
+    assert COMMAND is not None
+    pki = Pki(tmp_path / "pki")
+    context = pki.issue("mail.example.test", common_name="example.test")
+    env = {
+        **os.environ,
+        "TERM": "xterm",
+        "DESTCONFIG_HOME": str(tmp_path / "home"),
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    with quiet_aiosmtpd(), smtp_server(context) as port:
+        child = pexpect.spawn(
+            COMMAND,
+            ["--ca-file", str(pki.ca_file), "--tls-timeout", "5"],
+            env=env,
+            encoding="utf-8",
+            timeout=20,
+            dimensions=(50, 160),
+        )
+        child.expect_exact(HOST)
+        child.send("tlsv\t")
+        child.expect_exact("tlsverify")
+        _answer(child, "", "Enter the TLS domain to verify against:")
+        _answer(child, "example.test", "[example.test]>")
+        _answer(child, f"127.0.0.1:{port}", f"Connecting to 127.0.0.1 on port {port}.")
+        child.expect_exact("TLS certificate match example.test")
+        child.expect_exact("TLS verification completed.")
+        child.expect_exact("Destination controls entry: (Default) (TLS: No)")
+        child.expect_exact("Delivery with this setting: in clear (this setting never tries TLS).")
+        child.expect_exact(HOST)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
