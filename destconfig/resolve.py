@@ -35,7 +35,7 @@ _EXACT, _PATTERN, _DEFAULT = Match.EXACT, Match.PATTERN, Match.DEFAULT
 
 @dataclass(slots=True)
 class Resolution:
-    """A lookup's answer. Not frozen: built once per lookup, a frozen one costs twice."""
+    """A lookup's answer. Not frozen: built once per lookup, a frozen one costs 3x."""
 
     recipient: str
     domain: str  # the stored form of the recipient's domain

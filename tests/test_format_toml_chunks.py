@@ -19,6 +19,10 @@ from tests.strategies import tables
 CHUNK = toml_format._CHUNK
 
 
+def in_chunks(data: bytes) -> Table | None:
+    return toml_format._in_chunks(data.decode("utf-8"))
+
+
 def whole(data: bytes) -> Table:
     """The reading the chunked one must agree with."""
     return toml_format.from_document(toml_format.parse(data))
@@ -49,7 +53,7 @@ def whole_problems(data: bytes) -> list[tuple[int | None, str]]:
 def test_a_table_of_several_chunks_reads_back_in_chunks() -> None:
     table = big_table(2 * CHUNK + 7)
     data = toml_format.dumps(table)
-    chunked = toml_format._in_chunks(data)
+    chunked = in_chunks(data)
     assert chunked is not None  # the layout dumps writes is the one read in chunks
     assert chunked == table
     assert toml_format.loads(data) == table
@@ -57,14 +61,14 @@ def test_a_table_of_several_chunks_reads_back_in_chunks() -> None:
 
 def test_the_factory_table_and_an_empty_entries_table_read_in_chunks() -> None:
     data = toml_format.dumps(Table())
-    assert toml_format._in_chunks(data) == Table()
+    assert in_chunks(data) == Table()
 
 
 @settings(max_examples=60, deadline=None)
 @given(tables())
 def test_chunked_and_whole_readings_agree(table: Table) -> None:
     data = toml_format.dumps(table)
-    assert toml_format._in_chunks(data) == whole(data) == table
+    assert in_chunks(data) == whole(data) == table
 
 
 def _with_entry_line(data: bytes, line: bytes) -> bytes:
@@ -74,7 +78,7 @@ def _with_entry_line(data: bytes, line: bytes) -> bytes:
 def test_a_key_written_twice_in_two_chunks_is_the_whole_reading_s_problem() -> None:
     data = toml_format.dumps(big_table(CHUNK + 1))
     twice = _with_entry_line(data, b'"host0.example.com" = { tls = "NO" }')
-    assert toml_format._in_chunks(twice) is None
+    assert in_chunks(twice) is None
     assert problems(twice) == whole_problems(twice)
     assert problems(twice)[0][0] is not None  # the line of the second one
 
@@ -91,7 +95,7 @@ def test_a_key_written_twice_in_two_chunks_is_the_whole_reading_s_problem() -> N
 )
 def test_a_problem_in_a_later_chunk_is_worded_as_reading_whole(line: bytes) -> None:
     data = _with_entry_line(toml_format.dumps(big_table(CHUNK + 3)), line)
-    assert toml_format._in_chunks(data) is None
+    assert in_chunks(data) is None
     assert problems(data) == whole_problems(data)
 
 
@@ -108,7 +112,7 @@ def test_a_problem_in_a_later_chunk_is_worded_as_reading_whole(line: bytes) -> N
     ],
 )
 def test_a_table_header_after_the_entries_is_read_whole(data: bytes) -> None:
-    assert toml_format._in_chunks(data) is None
+    assert in_chunks(data) is None
     assert_same_reading(data)
 
 
@@ -138,7 +142,7 @@ def assert_same_reading(data: bytes) -> None:
         assert problems(data) == whole_problems(data)
         return
     assert toml_format.loads(data) == expected
-    chunked = toml_format._in_chunks(data)
+    chunked = in_chunks(data)
     assert chunked is None or chunked == expected
 
 
@@ -153,7 +157,7 @@ def test_a_value_cut_between_chunks_is_read_whole() -> None:
     key = lines[CHUNK - 1].partition(" = ")[0]
     lines[CHUNK - 1] = f'{key} = {{ ip_sort_pref = """\\\nPREFER_V4""" }}'
     data = (head + marker + "\n".join(lines)).encode()
-    assert toml_format._in_chunks(data) is None
+    assert in_chunks(data) is None
     expected = whole(data)  # a valid table, read whole
     assert expected.entries[key.strip('"')].ip_sort_pref is IpSort.PREFER_V4
     assert toml_format.loads(data) == expected

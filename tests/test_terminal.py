@@ -169,3 +169,29 @@ def test_tlsverify_at_a_terminal(tmp_path: Path) -> None:
         child.expect_exact(HOST)
         child.sendline("quit")
         child.expect(pexpect.EOF)
+
+
+def test_ctrl_c_during_a_slow_probe_returns_to_the_prompt(tmp_path: Path) -> None:
+    from tests.tlsservers import Script, scripted_server
+
+    assert COMMAND is not None
+    env = {
+        **os.environ,
+        "TERM": "xterm",
+        "DESTCONFIG_HOME": str(tmp_path / "home"),
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    with scripted_server(Script.SILENT_GREETING) as port:
+        child = pexpect.spawn(
+            COMMAND, ["--tls-timeout", "30"], env=env, encoding="utf-8", timeout=4
+        )
+        child.expect_exact(HOST)
+        _answer(child, "tlsverify", "Enter the TLS domain to verify against:")
+        _answer(child, "example.test", "[example.test]>")
+        _answer(child, f"127.0.0.1:{port}", f"Connecting to 127.0.0.1 on port {port}.")
+        child.sendcontrol("c")  # the server never greets: the probe waits on it
+        child.expect_exact(HOST)  # within 4 s, not the 30 of the time limit
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -473,7 +473,11 @@ def test_json_with_all_settings(home: Path) -> None:
             'Invalid host "mx1.example.test:65536". Enter a host name or an IP address, with '
             '":port" when the port is not 25.',
         ),
-        ([DOMAIN, ""], 'Invalid host "".'),
+        (
+            [DOMAIN, ""],
+            'Invalid host "". Enter a host name or an IP address, with ":port" when the port '
+            "is not 25.",
+        ),
     ],
 )
 def test_usage_errors(home: Path, argv: list[str], message: str) -> None:

@@ -9,7 +9,7 @@ from destconfig.cli import timeout_seconds
 from destconfig.commands.context import EXIT_OK, EXIT_REFUSED, CommandError, Context
 from destconfig.console import escape, escape_lines
 from destconfig.dialogue.questions import Invalid
-from destconfig.tlsverify.probe import DEFAULT_TIMEOUT
+from destconfig.env import TLS_TIMEOUT
 
 
 def add(
@@ -36,7 +36,7 @@ def add(
     check.add_argument(
         "--timeout",
         type=timeout_seconds,
-        default=DEFAULT_TIMEOUT,
+        default=TLS_TIMEOUT,
         metavar="SECONDS",
         help="time limit of each network step (default: %(default)s)",
     )
@@ -44,18 +44,16 @@ def add(
 
 
 def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
-    from destconfig.shell.tlsverify import parse_domain, parse_host
+    from destconfig.shell.tlsverify import parse_domain, parse_host_port
     from destconfig.tlsverify.check import run_check
     from destconfig.tlsverify.probe import check_ca_file
     from destconfig.tlsverify.report import document, policy_block, settings_table
 
     try:
         domain = parse_domain(args.domain)
-        target = parse_host(args.host) if args.host is not None else None
+        target = parse_host_port(args.host) if args.host is not None else None
     except Invalid as invalid:
         raise CommandError(invalid.message, 2) from None
-    if args.host is not None and target is None:  # an empty HOST argument
-        raise CommandError(f'Invalid host "{escape(args.host)}".', 2)
     if args.ca_file is not None:
         problem = check_ca_file(args.ca_file)
         if problem is not None:

@@ -90,15 +90,23 @@ def dumps(table: Table) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def parse(data: bytes) -> dict[str, Any]:
-    """TOML bytes as a document; syntax errors name their line."""
+def _text(data: bytes) -> str:
+    """The file's text; :class:`FormatError` when it is too large or not UTF-8."""
     if len(data) > MAX_FILE_BYTES:
         raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
+
+
+def parse(data: bytes) -> dict[str, Any]:
+    """TOML bytes as a document; syntax errors name their line."""
+    return _parse_text(_text(data))
+
+
+def _parse_text(text: str) -> dict[str, Any]:
     try:
         document: dict[str, Any] = rtoml.loads(text)
         return document
@@ -123,29 +131,26 @@ def _syntax_problem(message: str) -> Problem:
 
 @without_gc
 def loads(data: bytes) -> Table:
-    fast = _in_chunks(data)
-    return fast if fast is not None else from_document(parse(data))
+    text = _text(data)
+    fast = _in_chunks(text)
+    return fast if fast is not None else from_document(_parse_text(text))
 
 
 _TABLE_HEADER = re.compile(r"\n[ \t]*\[")  # a line that starts a table (or an array)
 _CHUNK = 2000  # entries parsed and validated at a time
 
 
-def _in_chunks(data: bytes) -> Table | None:
-    """A file laid out as :func:`dumps` writes it, read a few thousand entries at a time.
+def _in_chunks(text: str) -> Table | None:
+    """A file whose ``[entries]`` table comes last, read a few thousand entries at a time.
 
     Parsing a whole 100,000-entry document at once holds the parser's tree, the
     parsed document and the validated entries in memory together (about 350 MiB);
-    in chunks, each chunk's document is freed once its entries are validated.
-    ``None`` for any other layout and for any problem at all: the whole-file
-    reading then reads the file, and words every problem as it always does.
+    in chunks, each chunk's document is freed once its entries are validated. The
+    entries are cut at line ends: a value that spans lines and is cut leaves its
+    first chunk unfinished, which rtoml refuses. ``None`` when a table header
+    follows ``[entries]``, and for any problem at all: the whole-file reading then
+    reads the file, and words every problem.
     """
-    if len(data) > MAX_FILE_BYTES:
-        return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
     head, marker, body = text.partition("\n[entries]\n")
     if not marker or _TABLE_HEADER.search("\n" + body):
         return None
@@ -156,7 +161,7 @@ def _in_chunks(data: bytes) -> Table | None:
     if "entries" in document:
         return None
     lines = body.split("\n")
-    del text, body
+    del body
     # Each chunk is validated as a whole table (the settings and profiles of the file,
     # the chunk's entries): every rule is the model's, and only a key written in two
     # chunks needs checking here.

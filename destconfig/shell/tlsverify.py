@@ -41,8 +41,11 @@ def parse_domain(answer: str) -> str:
 
 def parse_host(answer: str) -> Target | None:
     """``None`` for an empty answer: the domain's mail exchangers."""
-    if not answer.strip():
-        return None
+    return parse_host_port(answer) if answer.strip() else None
+
+
+def parse_host_port(answer: str) -> Target:
+    """``HOST[:PORT]`` as a target, or :class:`Invalid` saying what is expected."""
     try:
         return parse_target(answer)
     except ValueError:

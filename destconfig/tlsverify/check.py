@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from destconfig.env import TLS_TIMEOUT
 from destconfig.model import Table, Tls, effective
 from destconfig.resolve import resolve
 from destconfig.tlsverify.decision import Facts, Outcome, outcomes
-from destconfig.tlsverify.probe import DEFAULT_TIMEOUT, Network, Probe, Target
+from destconfig.tlsverify.probe import Network, Probe, Target
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def run_check(
     target: Target | None,
     *,
     log: Callable[[str], None],
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TLS_TIMEOUT,
     ca_file: Path | None = None,
     network: Network | None = None,
 ) -> Verdict:

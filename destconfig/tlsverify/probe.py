@@ -28,7 +28,6 @@ from destconfig.tlsverify.decision import Certificate, Facts, Stage
 from destconfig.tlsverify.report import verification_lines
 
 SMTP_PORT = 25
-DEFAULT_TIMEOUT = TLS_TIMEOUT
 EHLO_NAME = "destconfig.invalid"  # a fixed EHLO name: no lookup of our own name
 
 
@@ -200,7 +199,7 @@ class Probe:
     """Probes one destination: finds its mail server and reports each step on *log*."""
 
     log: Callable[[str], None]
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = TLS_TIMEOUT
     ca_file: Path | None = None
     network: Network | None = None
 
