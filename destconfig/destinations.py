@@ -9,23 +9,23 @@ typed in.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Collection
 
 RESERVED = frozenset({"default", "all"})
 MAX_NAME = 253
 # The rules of an ASCII host name: letters, digits and hyphens in labels of 1..63 (no
-# hyphen at either end), at most 253 characters, the last label not all digits. One
-# expression checks one name; _ldh_lines checks many at once (a table's keys) in a few
-# passes of compiled code. Tests hold both to a plain label-by-label reading.
+# hyphen at either end), at most 253 characters, the last label not all digits. Tests
+# hold the expressions to a plain label-by-label reading.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_LDH_NAME = re.compile(rf"(?=.{{1,{MAX_NAME}}}\Z)(?:{_LABEL}\.)*(?![0-9]+\Z){_LABEL}\Z")
-_NAME_TEXT = re.compile(r"[a-z0-9.\n-]*")
-MAX_LABEL = 63
-_NUMERIC_LAST_LABEL = re.compile(r"(?:^|\.)[0-9]+$", re.MULTILINE)
-_BAD_EDGES = ("\n\n", "\n.", "\n-", ".\n", "-\n", "..", ".-", "-.")
+_LABELS = rf"(?:{_LABEL}\.)*(?![0-9]+\Z){_LABEL}"
+_LDH_NAME = re.compile(rf"(?=.{{1,{MAX_NAME}}}\Z){_LABELS}\Z")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_STORED_IPV4 = re.compile(rf"\[{_OCTET}(?:\.{_OCTET}){{3}}\]")
+_STORED_IPV4 = rf"\[{_OCTET}(?:\.{_OCTET}){{3}}\]"
+# The keys of most tables: ASCII names and patterns, IPv4 addresses. Length, reserved
+# words and xn-- labels are checked apart, once for all the keys (see all_stored).
+_COMMON_KEY = re.compile(rf"\.?{_LABELS}|{_STORED_IPV4}")
 # Only text of digits and dots, or with a colon, can parse as an address: others skip
 # the (costly, exception-raising) attempt.
 _MAY_BE_ADDRESS = re.compile(r"[0-9.]*|.*:.*")
@@ -47,22 +47,6 @@ def _address(text: str) -> str | None:
         # RFC 5952 §5 form, written out here: Python versions differ on it.
         return f"[::ffff:{address.ipv4_mapped}]"
     return f"[{address.compressed}]"
-
-
-def _ldh_lines(text: str) -> bool:
-    """Whether each line of *text* (each ends with a line break) is an ASCII host name.
-
-    Letters, digits and hyphens in labels of 1..63 with no hyphen at either end,
-    at most 253 characters, the last label not all digits.
-    """
-    edges = "\n" + text
-    return (
-        _NAME_TEXT.fullmatch(text) is not None
-        and not any(bad in edges for bad in _BAD_EDGES)
-        and max(map(len, text.split("\n"))) <= MAX_NAME
-        and max(map(len, text.replace("\n", ".").split("."))) <= MAX_LABEL
-        and _NUMERIC_LAST_LABEL.search(text) is None
-    )
 
 
 def _ldh_name(name: str) -> bool:
@@ -145,9 +129,11 @@ def is_address(key: str) -> bool:
 def is_stored(key: str) -> bool:
     """Whether *key* is the stored form of a destination: ``normalise(key) == key``.
 
-    A fast path for the common ASCII name (checking a 100,000-entry table is a
-    hot path); anything else is normalised and compared.
+    Fast paths for an address in brackets and the common ASCII name (checking a
+    100,000-entry table is a hot path); anything else is normalised and compared.
     """
+    if key.startswith("[") and key.endswith("]"):
+        return _address(key[1:-1]) == key
     name = key[1:] if key.startswith(".") else key
     if name not in RESERVED and "xn--" not in name and _ldh_name(name):
         return True
@@ -160,18 +146,15 @@ def is_stored(key: str) -> bool:
 def all_stored(keys: Collection[str]) -> bool:
     """Whether every key is in its stored form (:func:`is_stored` of each).
 
-    A table's keys are checked whenever it is read; for the common table (ASCII
-    names, patterns and IPv4 addresses) the names are checked together, in a few
-    passes over their text, instead of one by one.
+    A table's keys are checked whenever it is read. The common keys (ASCII names,
+    patterns, IPv4 addresses) are recognised by one compiled expression, and only
+    the others are normalised one by one; a table with a long key, a reserved word
+    or an ``xn--`` label is checked key by key throughout.
     """
-    names = [key for key in keys if not key.startswith("[")]
-    addresses = [key for key in keys if key.startswith("[")]
-    text = "".join([name + "\n" for name in names])
-    if not (
-        text.count("\n") == len(names)  # no key holds a line break of its own
-        and RESERVED.isdisjoint(names)
-        and "xn--" not in text
-        and _ldh_lines(("\n" + text).replace("\n.", "\n")[1:])  # patterns without their dot
+    if (
+        max(map(len, keys), default=0) > MAX_NAME
+        or not RESERVED.isdisjoint(keys)
+        or "xn--" in "\n".join(keys)
     ):
-        return all(is_stored(key) for key in keys)
-    return all(_STORED_IPV4.fullmatch(key) or is_stored(key) for key in addresses)
+        return all(map(is_stored, keys))
+    return all(map(is_stored, itertools.filterfalse(_COMMON_KEY.fullmatch, keys)))
