@@ -16,6 +16,7 @@ from pathlib import Path
 
 from destconfig import __version__
 from destconfig.env import DEFAULT_HOSTNAME, TLS_TIMEOUT, Environment, default_home
+from destconfig.gcpause import keep
 
 EXIT_USAGE = 2
 
@@ -226,6 +227,7 @@ def run_shell(
     try:
         store.prepare()
         committed = store.load_committed()
+        keep()  # the committed table lives as long as the session
     except StoreError as error:
         env.stderr.write(f"destconfig: {error}\n")
         return EXIT_USAGE

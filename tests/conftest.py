@@ -1,7 +1,8 @@
-"""Fixtures of the tlsverify tests (the rest of the suite needs none)."""
+"""Fixtures: the tlsverify tests' network and authority, and the collector's state."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -29,3 +30,10 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A throwaway certificate authority, one per test module."""
     return Pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(autouse=True)
+def _collector_walks_everything() -> Iterator[None]:
+    """What a test's process kept (``gcpause.keep``) is walked again by the next tests."""
+    yield
+    gc.unfreeze()

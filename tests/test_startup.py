@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from destconfig.gcpause import without_gc
+from destconfig.cli import main
+from destconfig.gcpause import keep, without_gc
 from destconfig.model import FACTORY_TABLE, Table
 from destconfig.store import Store
 
@@ -136,3 +137,29 @@ def test_every_format_reads_without_the_collector_and_restores_it(name: str) -> 
     assert hasattr(fmt.loads, "__wrapped__")  # the reader is the paused one
     assert fmt.loads(fmt.dumps(FACTORY_TABLE)) == FACTORY_TABLE
     assert gc.isenabled()
+
+
+# --- keep -------------------------------------------------------------------------------
+
+
+def test_keep_moves_what_was_built_out_of_the_collector_s_walks() -> None:
+    gc.unfreeze()
+    built = [{"entry": number} for number in range(1000)]
+    keep()
+    assert gc.get_freeze_count() >= len(built)
+    gc.unfreeze()
+
+
+@pytest.mark.parametrize("words", [[], ["list"]], ids=["shell", "one-shot"])
+def test_a_process_keeps_the_table_it_read(
+    tmp_path: Path, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shell and a one-shot command both leave their table out of the collector's way."""
+    home = tmp_path / "home"
+    Store(home).commit(FACTORY_TABLE, comment="", when=_when(), keep_rollback=False)
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    with open(os.devnull) as nothing:
+        monkeypatch.setattr(sys, "stdin", nothing)  # the shell reads end of input
+        assert main(["--home", str(home), *words]) == 0
+    assert gc.get_freeze_count() > 0

@@ -10,6 +10,7 @@ from typing import Any
 from destconfig.console import Console
 from destconfig.env import Environment
 from destconfig.formats import toml as toml_format
+from destconfig.gcpause import keep
 from destconfig.model import Table, effective
 from destconfig.store import Store, StoreError
 
@@ -41,9 +42,11 @@ class Context:
     def load(self) -> Table:
         """The committed table; a damaged configuration is a usage error (exit 2)."""
         try:
-            return self.store.load()
+            table = self.store.load()
         except StoreError as error:
             raise CommandError(str(error), EXIT_USAGE) from None
+        keep()  # a one-shot command keeps its table until it exits
+        return table
 
     def error(self, message: str) -> None:
         self.err.write(f"destconfig: {message}\n")
