@@ -9,6 +9,7 @@ abandoning a dialogue is simply not keeping its result.
 
 from __future__ import annotations
 
+import itertools
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -245,7 +246,7 @@ class Table(_Frozen):
             return value
         if info.context is not None and info.context.get(KEYS_NORMALISED):
             return value  # the caller made every key with normalise()
-        if not all(isinstance(key, str) for key in value):
+        if not all(map(isinstance, value, itertools.repeat(str))):
             raise ValueError("destinations must be strings")
         if all_stored(value):
             return value
@@ -263,9 +264,12 @@ class Table(_Frozen):
     def _references(self) -> Self:
         if self.settings.certificate not in self.certificates:
             raise ValueError(f"unknown certificate {self.settings.certificate!r}")
-        known = set(self.bounce_profiles)
-        for key, entry in self.entries.items():
-            if entry.bounce_profile is not None and entry.bounce_profile not in known:
+        known = {None, *self.bounce_profiles}
+        used = {entry.bounce_profile for entry in self.entries.values()}
+        if used <= known:
+            return self
+        for key, entry in self.entries.items():  # the first entry with an unknown profile
+            if entry.bounce_profile not in known:
                 raise ValueError(
                     f"entry {key!r} uses bounce profile {entry.bounce_profile!r}, "
                     "which is not a known profile"

@@ -53,7 +53,8 @@ class BusyError(Exception):
 
 
 def _digest(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.sha256(data).hexdigest()
+    """What tells a file apart from the one loaded (BLAKE2b: the quickest of hashlib's here)."""
+    return None if data is None else hashlib.blake2b(data).hexdigest()
 
 
 def format_time(when: datetime) -> str:
