@@ -23,6 +23,7 @@ _LABELS = rf"(?:{_LABEL}\.)*(?![0-9]+\Z){_LABEL}"
 _LDH_NAME = re.compile(rf"(?=.{{1,{MAX_NAME}}}\Z){_LABELS}\Z")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _STORED_IPV4 = rf"\[{_OCTET}(?:\.{_OCTET}){{3}}\]"
+_STORED_IPV4_KEY = re.compile(_STORED_IPV4)
 # The keys of most tables: ASCII names and patterns, IPv4 addresses. Length, reserved
 # words and xn-- labels are checked apart, once for all the keys (see all_stored).
 _COMMON_KEY = re.compile(rf"\.?{_LABELS}|{_STORED_IPV4}")
@@ -129,11 +130,12 @@ def is_address(key: str) -> bool:
 def is_stored(key: str) -> bool:
     """Whether *key* is the stored form of a destination: ``normalise(key) == key``.
 
-    Fast paths for an address in brackets and the common ASCII name (checking a
-    100,000-entry table is a hot path); anything else is normalised and compared.
+    Fast paths for an IPv4 address in brackets, any other address in brackets and
+    the common ASCII name (checking a 100,000-entry table, and resolve, are hot
+    paths); anything else is normalised and compared.
     """
     if key.startswith("[") and key.endswith("]"):
-        return _address(key[1:-1]) == key
+        return _STORED_IPV4_KEY.fullmatch(key) is not None or _address(key[1:-1]) == key
     name = key[1:] if key.startswith(".") else key
     if name not in RESERVED and "xn--" not in name and _ldh_name(name):
         return True
