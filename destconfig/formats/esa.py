@@ -9,7 +9,9 @@ checked, and a file with any problem yields no table at all.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import itertools
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -40,6 +42,8 @@ _LIMITED_BY = ("max_host_concurrency", "recipient_limit")
 _RECIPIENT_PAIR = ("recipient_limit", "recipient_minutes")
 _LIMIT_CHOICES = ("limit_type", "limit_apply")
 _RULED = frozenset({*_LIMITED_BY, *_RECIPIENT_PAIR, *_LIMIT_CHOICES})
+_HEADER = re.compile(r"\[.+\]")  # a header of export's layout: "[" name "]"
+_ADDRESS_NAME = re.compile(r"[0-9][0-9.]*|.*:.*")  # a name export wrote for an address
 
 
 class BadValue(Exception):
@@ -130,29 +134,33 @@ class _Section:
 
     def problems(self) -> list[Problem]:
         """What is wrong with the section as a whole, reported on its header line."""
-        present = self.lines
-        if self.key != DEFAULT_SECTION and present.keys().isdisjoint(_RULED):
-            return []  # the common entry: no key that another key depends on
-        found: list[str] = []
-        if self.key == DEFAULT_SECTION:
-            missing = [key for key in KEYS if key not in present and key not in _DEFAULT_OPTIONAL]
-            if missing:
-                found.append(f"[DEFAULT] lacks {_and(missing)}")
-        pair = [key for key in _RECIPIENT_PAIR if key in present]
-        if len(pair) == 1:
-            (other,) = (key for key in _RECIPIENT_PAIR if key not in present)
-            found.append(f"{pair[0]} needs {other}")
-        limited = [key for key in _LIMITED_BY if key in present]
-        choices = [key for key in _LIMIT_CHOICES if key in present]
-        # [DEFAULT] needs the limit choices anyway: its lack is reported above.
-        if limited and len(choices) < len(_LIMIT_CHOICES) and self.key != DEFAULT_SECTION:
-            lacking = [key for key in _LIMIT_CHOICES if key not in present]
-            verb = "needs" if len(limited) == 1 else "need"
-            found.append(f"{_and(limited)} {verb} {_and(lacking)}")
-        if choices and not limited and self.key != DEFAULT_SECTION:
-            verb = "needs" if len(choices) == 1 else "need"
-            found.append(f"{_and(choices)} {verb} max_host_concurrency or recipient_limit")
-        return [Problem(self.line, reason) for reason in found]
+        return _section_problems(self.line, self.key, self.lines)
+
+
+def _section_problems(line: int, key: str | None, present: Collection[str]) -> list[Problem]:
+    """What is wrong with a section of these keys as a whole, reported on *line*."""
+    if key != DEFAULT_SECTION and _RULED.isdisjoint(present):
+        return []  # the common entry: no key that another key depends on
+    found: list[str] = []
+    if key == DEFAULT_SECTION:
+        missing = [name for name in KEYS if name not in present and name not in _DEFAULT_OPTIONAL]
+        if missing:
+            found.append(f"[DEFAULT] lacks {_and(missing)}")
+    pair = [name for name in _RECIPIENT_PAIR if name in present]
+    if len(pair) == 1:
+        (other,) = (name for name in _RECIPIENT_PAIR if name not in present)
+        found.append(f"{pair[0]} needs {other}")
+    limited = [name for name in _LIMITED_BY if name in present]
+    choices = [name for name in _LIMIT_CHOICES if name in present]
+    # [DEFAULT] needs the limit choices anyway: its lack is reported above.
+    if limited and len(choices) < len(_LIMIT_CHOICES) and key != DEFAULT_SECTION:
+        lacking = [name for name in _LIMIT_CHOICES if name not in present]
+        verb = "needs" if len(limited) == 1 else "need"
+        found.append(f"{_and(limited)} {verb} {_and(lacking)}")
+    if choices and not limited and key != DEFAULT_SECTION:
+        verb = "needs" if len(choices) == 1 else "need"
+        found.append(f"{_and(choices)} {verb} max_host_concurrency or recipient_limit")
+    return [Problem(line, reason) for reason in found]
 
 
 def _decode(data: bytes) -> str:
@@ -171,15 +179,19 @@ def _decode(data: bytes) -> str:
 def loads(data: bytes) -> Table:
     """Read a table file; :class:`FormatError` lists every problem in line order."""
     text = _decode(data)
-    exported = _as_exported(text)
-    if exported is not None:
-        del text
-        return _table(exported)
-    return _table(_read(text))
+    read = _as_exported(text)
+    if read is None:
+        read = _values(_read(text))
+    del text
+    return _table(*read)
 
 
-def _as_exported(text: str) -> list[_Section] | None:
-    """The sections of a file laid out exactly as export writes it; else ``None``.
+_Values = dict[str, Any]
+_Read = tuple[_Values, dict[str, _Values]]  # the default's values, each entry's values
+
+
+def _as_exported(text: str) -> _Read | None:
+    """The values of a file laid out exactly as export writes it; else ``None``.
 
     Export writes sections one blank line apart, each a ``[NAME]`` header and
     ``key = value`` lines, nothing else, names in their stored form. Such a file
@@ -191,7 +203,7 @@ def _as_exported(text: str) -> list[_Section] | None:
         return None
     blocks = [block.split("\n") for block in text[:-1].split("\n\n")]
     lines: dict[str, tuple[str, Any]] = {}
-    for line in set(text.split("\n")):
+    for line in set(itertools.chain.from_iterable(blocks)):
         if line and line[0] != "[":
             key, equals, value = line.partition(" = ")
             parse = PARSERS.get(key)
@@ -204,45 +216,52 @@ def _as_exported(text: str) -> list[_Section] | None:
     keys = _stored_keys([block[0] for block in blocks])
     if keys is None:
         return None
-    sections = []
+    default: _Values = {}
+    entries: dict[str, _Values] = {}
+    sound: set[tuple[str, ...]] = set()  # the keys of entries found to break no rule
     try:
         for key, block in zip(keys, blocks, strict=True):
-            values = dict(map(lines.__getitem__, block[1:]))
+            values = dict(map(lines.__getitem__, itertools.islice(block, 1, None)))
             if len(values) != len(block) - 1:
                 return None  # a key written twice
-            section = _Section(0, key, values, values)
-            if section.problems():
-                return None
-            sections.append(section)
+            if key == DEFAULT_SECTION:
+                if "bounce_profile" in values or _section_problems(0, key, values):
+                    return None
+                default = values
+                continue
+            entries[key] = values
+            present = tuple(values)
+            if present not in sound:
+                if _section_problems(0, key, values):
+                    return None
+                sound.add(present)
     except KeyError:
         return None  # a header inside a section, or an empty line
-    if "bounce_profile" in sections[keys.index(DEFAULT_SECTION)].values:
-        return None
-    return sections
+    return default, entries
 
 
 def _stored_keys(headers: list[str]) -> list[str] | None:
     """The sections' keys when there is one ``[DEFAULT]`` and every other header names a
     destination in its stored form (addresses without brackets, as export writes them);
     else ``None``."""
-    if not all(len(header) > 2 and header[0] == "[" and header[-1] == "]" for header in headers):
+    if not all(map(_HEADER.fullmatch, headers)):
         return None
     keys = [header[1:-1] for header in headers]
-    unchecked: list[str] = []
-    for index, name in enumerate(keys):
+    unchecked = [True] * len(keys)
+    for index in itertools.compress(itertools.count(), map(_ADDRESS_NAME.fullmatch, keys)):
+        name = keys[index]
         if ":" in name:  # IPv6: few, each normalised
             try:
                 keys[index] = normalise(name)
             except InvalidDestination:
                 return None
-        elif name[:1].isdigit() and name.replace(".", "").isdigit():
-            keys[index] = f"[{name}]"  # IPv4
-            unchecked.append(keys[index])
-        elif name != DEFAULT_SECTION:
-            unchecked.append(name)
+            unchecked[index] = False
+        else:
+            keys[index] = f"[{name}]"  # IPv4, checked with the names
     if keys.count(DEFAULT_SECTION) != 1 or len(set(keys)) != len(keys):
         return None
-    return keys if all_stored(unchecked) else None
+    unchecked[keys.index(DEFAULT_SECTION)] = False
+    return keys if all_stored(list(itertools.compress(keys, unchecked))) else None
 
 
 def _read(text: str) -> list[_Section]:
@@ -336,22 +355,24 @@ def _unknown_key(written: str) -> str:
     return f"unknown key {quote(written)}; the keys are {', '.join(KEYS)}"
 
 
-def _table(sections: list[_Section]) -> Table:
-    """The table of checked sections, validated by the model in one call."""
-    default: dict[str, Any] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    profiles: set[str] = set()
+def _values(sections: list[_Section]) -> _Read:
+    """The values of checked sections (a refused one has no key)."""
+    default: _Values = {}
+    entries: dict[str, _Values] = {}
     for section in sections:
         if section.key == DEFAULT_SECTION:
             default = section.values
         elif section.key is not None:
             entries[section.key] = section.values
-            profile = section.values.get("bounce_profile")
-            if profile is not None:
-                profiles.add(profile)
+    return default, entries
+
+
+def _table(default: _Values, entries: dict[str, _Values]) -> Table:
+    """The table of checked values, validated by the model in one call."""
+    profiles = {values.get("bounce_profile") for values in entries.values()} - {None}
     return Table.model_validate(
         {"default": default, "entries": entries, "bounce_profiles": tuple(profiles)},
-        context={KEYS_NORMALISED: True},  # _header made each key with normalise()
+        context={KEYS_NORMALISED: True},  # every key is a stored form already
     )
 
 
