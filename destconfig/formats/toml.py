@@ -73,20 +73,30 @@ def _value(value: Any) -> str:
     return _string(value)
 
 
-def _inline(entry: Entry) -> str:
-    """An entry as an inline table: its settings that are not Default, in field order."""
-    values = [
-        f"{key} = {_value(value)}" for key, value in entry.__dict__.items() if value is not None
-    ]
-    return "{ " + ", ".join(values) + " }" if values else "{}"
-
-
 def dumps(table: Table) -> bytes:
-    """Settings and the default entry as tomli-w writes them, then ``[entries]``."""
+    """Settings and the default entry as tomli-w writes them, then ``[entries]``.
+
+    Each entry is an inline table of its settings that are not Default, in field
+    order. Settings recur across entries, so each distinct ``key = value`` is
+    written once and reused; stored keys are plain text (names, addresses), which
+    is checked for all of them at once.
+    """
     head = table.model_dump(mode="json", exclude_none=True, exclude={"entries"})
     lines = [tomli_w.dumps(head), "\n[entries]\n"]
     entries = table.entries
-    lines.extend(f"{_string(key)} = {_inline(entries[key])}\n" for key in table.sorted_keys())
+    keys = table.sorted_keys()
+    plain = _PLAIN.fullmatch("".join(keys)) is not None
+    pairs: dict[tuple[str, Any], str] = {}  # (field, value): a field has one type
+    for key in keys:
+        written = []
+        for pair in entries[key].__dict__.items():
+            if pair[1] is not None:
+                text = pairs.get(pair)
+                if text is None:
+                    text = pairs[pair] = f"{pair[0]} = {_value(pair[1])}"
+                written.append(text)
+        name = f'"{key}"' if plain else _string(key)
+        lines.append(f"{name} = {{ {', '.join(written)} }}\n" if written else f"{name} = {{}}\n")
     return "".join(lines).encode("utf-8")
 
 
