@@ -136,6 +136,7 @@ def one(kind: str, size: int, work: Path) -> dict[str, float]:
     from tables import generate
 
     from destconfig.formats import esa
+    from destconfig.gcpause import keep
     from destconfig.model import Table
     from destconfig.render.detail import render_all
     from destconfig.render.listing import render_list
@@ -150,6 +151,13 @@ def one(kind: str, size: int, work: Path) -> dict[str, float]:
         return {}
     directory = work / str(size)
     home = directory / f"commit-{os.getpid()}"
+
+    def session_table() -> Table:
+        """The table as a session holds it: read from the committed config.toml, kept."""
+        table = Store(directory / "home").load()
+        keep()  # as the shell does with its committed table
+        return table
+
     operation: Callable[[], object]
     if kind == "generate":
         operation = partial(generate, size)
@@ -158,20 +166,20 @@ def one(kind: str, size: int, work: Path) -> dict[str, float]:
     elif kind == "import":
         operation = partial(esa.loads, (directory / "table.cfg").read_bytes())
     elif kind == "export":
-        operation = partial(esa.dumps, generate(size))
+        operation = partial(esa.dumps, session_table())
     elif kind == "list":
-        operation = partial(render_list, generate(size))
+        operation = partial(render_list, session_table())
     elif kind == "detail":
-        operation = partial(render_all, generate(size))
+        operation = partial(render_all, session_table())
     elif kind == "commit":
-        table, store, when = generate(size), Store(home), datetime.now(UTC)
+        table, store, when = session_table(), Store(home), datetime.now(UTC)
         store.load()
         # The first commit writes config.toml; the timed one replaces it as a session
         # does: check the file is still the one loaded, keep it for rollback, write anew.
         store.commit(table, comment="benchmark", when=when, keep_rollback=True)
         operation = partial(store.commit, table, comment="benchmark", when=when, keep_rollback=True)
     elif kind == "resolve":
-        table = generate(size)
+        table = session_table()
         recipients = recipient_mix(table, LOOKUPS)
 
         def operation() -> object:

@@ -138,6 +138,19 @@ def test_list_profile_of_nine_characters_keeps_the_minimum_width() -> None:
     assert lines[3] == "example.com Default  Default Default      abcdefghi Default"
 
 
+def test_list_a_long_profile_name_no_entry_uses_does_not_widen_the_column() -> None:
+    table = Table(bounce_profiles=("quarantine-after-3-days", "bulk")).with_entry(
+        "example.com", Entry(bounce_profile="bulk")
+    )
+    assert render_list(table) == (
+        "            Rate             Bounce       Bounce    IP Version\n"
+        "Domain      Limiting TLS     Verification Profile   Preference\n"
+        "=========== ======== ======= ============ ========= ============\n"
+        "example.com Default  Default Default      bulk      Default\n"
+        "(Default)   On       Off     Off          (Default) Prefer IPv6"
+    )
+
+
 def test_list_lines_have_no_trailing_spaces() -> None:
     table = SEED.with_entry("x.example", Entry(max_messages_per_connection=1))
     text = render_list(table)

@@ -40,20 +40,38 @@ def default_row(default: DefaultEntry) -> tuple[str, str, str, str, str, str]:
 
 
 def render_list(table: Table) -> str:
-    """The LIST table, lines joined with ``\\n``, no trailing newline."""
-    rows = [entry_row(key, table.entries[key]) for key in table.sorted_keys()]
-    rows.append(default_row(table.default))
+    """The LIST table, lines joined with ``\\n``, no trailing newline.
+
+    One pass over the entries, in key order, each row formatted as it is made.
+    """
+    entries = table.entries
+    keys = table.sorted_keys()
+    default = default_row(table.default)
     widths = (
-        max(len(_HEAD_LOWER[0]), *(len(row[0]) for row in rows)),
+        max([len(_HEAD_LOWER[0]), len(default[0]), *map(len, keys)]),
         *_FIXED,
-        max(_PROFILE_MIN, *(len(row[4]) for row in rows)),
+        _profile_width(table),
         _IP_WIDTH,
     )
-    row_format = _row_format(widths)
-    lines = [row_format.format(*_HEAD_UPPER).rstrip(), row_format.format(*_HEAD_LOWER).rstrip()]
+    row = _row_format(widths).format
+    lines = [row(*_HEAD_UPPER).rstrip(), row(*_HEAD_LOWER).rstrip()]
     lines.append(" ".join("=" * width for width in widths))
-    lines.extend(row_format.format(*row).rstrip() for row in rows)
+    lines.extend(row(*entry_row(key, entries[key])).rstrip() for key in keys)
+    lines.append(row(*default).rstrip())
     return "\n".join(lines)
+
+
+def _profile_width(table: Table) -> int:
+    """The longest of the least width and every profile name shown.
+
+    The other cells of the column (``Default``, ``(Default)``) are no wider than
+    the least width, and entries use known profiles only: unless a known name is
+    longer, the entries need not be looked at.
+    """
+    if all(len(name) <= _PROFILE_MIN for name in table.bounce_profiles):
+        return _PROFILE_MIN
+    shown = {entry.bounce_profile for entry in table.entries.values()} - {None}
+    return max([_PROFILE_MIN, *(len(name) for name in shown if name is not None)])
 
 
 def _row_format(widths: tuple[int, ...] | list[int]) -> str:
