@@ -11,6 +11,7 @@ it refuses is read again by tomllib, whose message is the one shown.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import tomllib
@@ -116,20 +117,70 @@ def parse(data: bytes) -> dict[str, Any]:
     return _parse_text(_text(data))
 
 
-def _compiled(text: str) -> dict[str, Any]:
-    """The document as the compiled parser reads it (TOML 1.0, as tomllib reads it)."""
-    return toml_rs.loads(text, toml_version="1.0.0")
+# toml-rs recurses on the native stack, about 1 KiB a level of arrays and inline tables,
+# and a stack overflow ends the process; tomllib recurses about twice a level and ends
+# with RecursionError near 500. A text with at most this many "[" and "{" (a chunk of
+# config.toml holds about 2,000) cannot nest deeper than an 8 MiB stack (the usual main
+# thread's) holds; any other text is measured first.
+_SURELY_SHALLOW = 4096
+NESTING_LIMIT = 64  # our documents nest 3 deep
+_NESTED_TOO_DEEPLY = Problem(None, "the document is nested too deeply")
+
+
+def _compiled(text: str) -> dict[str, Any] | None:
+    """The document as toml-rs reads it (TOML 1.0, as tomllib reads it); ``None`` when
+    it refuses the text. The caller has bounded the text's nesting.
+
+    Besides its own TOMLDecodeError, toml-rs raises a plain ValueError for a date or
+    time that Python cannot hold; both are ValueErrors.
+    """
+    if text.startswith("\ufeff"):
+        return None  # a byte order mark after the one decoding removed: tomllib refuses it
+    try:
+        return toml_rs.loads(text, toml_version="1.0.0")
+    except ValueError:
+        return None
 
 
 def _parse_text(text: str) -> dict[str, Any]:
-    try:
-        return _compiled(text)
-    except toml_rs.TOMLDecodeError:
-        pass  # tomllib says where
-    try:
+    if _opened(text) > NESTING_LIMIT and _depth(text) > NESTING_LIMIT:
+        raise FormatError([_NESTED_TOO_DEEPLY])
+    document = _compiled(text)
+    if document is not None:
+        return document
+    try:  # tomllib says where
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise FormatError([_syntax_problem(str(error))]) from None
+
+
+def _opened(text: str) -> int:
+    return text.count("[") + text.count("{")
+
+
+# Strings and comments, whose brackets do not nest. Escaped backslashes and quotes are
+# gone first (see _depth); a multi-line string may hold one or two quotes in a row, and
+# one or two more before its closing three.
+_ML_BASIC = r'"""(?:[^"]|""?(?!"))*"{3,5}'
+_ML_LITERAL = r"'''(?:[^']|''?(?!'))*'{3,5}"
+_BASIC = r'"[^"\n]*"'
+_LITERAL = r"'[^'\n]*'"
+_COMMENT = r"#[^\n]*"
+_STRINGS_AND_COMMENTS = re.compile("|".join((_ML_BASIC, _ML_LITERAL, _BASIC, _LITERAL, _COMMENT)))
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _depth(text: str) -> int:
+    """How deep arrays and inline tables nest in *text*, outside strings and comments.
+
+    Escaped backslashes and quotes go first (no other escape can end a string), then
+    strings and comments; what is left is counted in compiled code.
+    """
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    outside = _STRINGS_AND_COMMENTS.sub("", unescaped)
+    brackets = outside.encode("utf-8").translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=0))
 
 
 _AT_LINE = re.compile(r"(.*) \(at line (\d+), column \d+\)$")
@@ -166,13 +217,10 @@ def _in_chunks(text: str) -> Table | None:
     reads the file, and words every problem.
     """
     head, marker, body = text.partition("\n[entries]\n")
-    if not marker or _TABLE_HEADER.search("\n" + body):
+    if not marker or _TABLE_HEADER.search("\n" + body) or _opened(head) > _SURELY_SHALLOW:
         return None
-    try:
-        document = _compiled(head)
-    except toml_rs.TOMLDecodeError:
-        return None
-    if "entries" in document:
+    document = _compiled(head)
+    if document is None or "entries" in document:
         return None
     lines = body.split("\n")
     del body
@@ -183,11 +231,15 @@ def _in_chunks(text: str) -> Table | None:
     try:
         table = Table.model_validate(document)
         for start in range(0, len(lines), _CHUNK):
-            document["entries"] = _compiled("\n".join(lines[start : start + _CHUNK]))
-            part = Table.model_validate(document).entries
-            if not entries.keys().isdisjoint(part):
+            chunk = "\n".join(lines[start : start + _CHUNK])
+            part = _compiled(chunk) if _opened(chunk) <= _SURELY_SHALLOW else None
+            if part is None:
+                return None
+            document["entries"] = part
+            validated = Table.model_validate(document).entries
+            if not entries.keys().isdisjoint(validated):
                 return None  # a key written twice
-            entries.update(part)
-    except (toml_rs.TOMLDecodeError, ValidationError):
+            entries.update(validated)
+    except ValidationError:
         return None
     return table.model_copy(update={"entries": entries})
