@@ -11,12 +11,13 @@ it refuses is read again by tomllib, whose message is the one shown.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
+import threading
 import tomllib
+from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import toml_rs
 import tomli_w
@@ -117,19 +118,22 @@ def parse(data: bytes) -> dict[str, Any]:
     return _parse_text(_text(data))
 
 
-# toml-rs recurses on the native stack, about 1 KiB a level of arrays and inline tables,
-# and a stack overflow ends the process; tomllib recurses about twice a level and ends
-# with RecursionError near 500. A text with at most this many "[" and "{" (a chunk of
-# config.toml holds about 2,000) cannot nest deeper than an 8 MiB stack (the usual main
-# thread's) holds; any other text is measured first.
-_SURELY_SHALLOW = 4096
-NESTING_LIMIT = 64  # our documents nest 3 deep
+# toml-rs recurses on the native stack, about 2 KiB for each array or inline table it
+# enters, and a stack overflow ends the process. Each level is entered at a "[" or a
+# "{", so a text cannot nest deeper than it has of them: toml-rs reads it on a thread
+# whose stack holds that many levels twice over (reserved address space; only what is
+# used is touched). A text that would need more than the largest such stack is left to
+# tomllib (pure Python: slow, but its RecursionError is an exception, and reported).
+R = TypeVar("R")
+_STACK_BASE = 16 * 2**20
+_STACK_PER_LEVEL = 4 * 2**10
+_STACK_MOST = 2**30
 _NESTED_TOO_DEEPLY = Problem(None, "the document is nested too deeply")
 
 
-def _compiled(text: str) -> dict[str, Any] | None:
-    """The document as toml-rs reads it (TOML 1.0, as tomllib reads it); ``None`` when
-    it refuses the text. The caller has bounded the text's nesting.
+def _read(text: str) -> dict[str, Any] | None:
+    """The document as toml-rs reads it (TOML 1.0, as tomllib reads it); ``None`` when it
+    refuses the text. Only on a stack that holds the text's nesting (:func:`_on_deep_stack`).
 
     Besides its own TOMLDecodeError, toml-rs raises a plain ValueError for a date or
     time that Python cannot hold; both are ValueErrors.
@@ -142,9 +146,45 @@ def _compiled(text: str) -> dict[str, Any] | None:
         return None
 
 
+def _levels(text: str) -> int:
+    """How deep *text* could nest at most."""
+    return text.count("[") + text.count("{")
+
+
+def _on_deep_stack(work: Callable[[], R], levels: int) -> R | None:
+    """``work()`` on a thread whose stack holds *levels* of toml-rs twice over; ``None``
+    (without running it) when that stack would be larger than the largest allowed."""
+    stack = _STACK_BASE + _STACK_PER_LEVEL * levels
+    if stack > _STACK_MOST:
+        return None
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append((False, error))
+
+    previous = threading.stack_size(-(-stack // 2**20) * 2**20)  # whole MiB
+    try:
+        worker = threading.Thread(target=run, name="toml-rs", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    done, value = outcome[0]
+    if not done:
+        raise value
+    result: R = value
+    return result
+
+
+def _compiled(text: str) -> dict[str, Any] | None:
+    """:func:`_read` of *text*, on a stack deep enough; ``None`` for tomllib to decide."""
+    return _on_deep_stack(lambda: _read(text), _levels(text))
+
+
 def _parse_text(text: str) -> dict[str, Any]:
-    if _opened(text) > NESTING_LIMIT and _depth(text) > NESTING_LIMIT:
-        raise FormatError([_NESTED_TOO_DEEPLY])
     document = _compiled(text)
     if document is not None:
         return document
@@ -152,35 +192,8 @@ def _parse_text(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise FormatError([_syntax_problem(str(error))]) from None
-
-
-def _opened(text: str) -> int:
-    return text.count("[") + text.count("{")
-
-
-# Strings and comments, whose brackets do not nest. Escaped backslashes and quotes are
-# gone first (see _depth); a multi-line string may hold one or two quotes in a row, and
-# one or two more before its closing three.
-_ML_BASIC = r'"""(?:[^"]|""?(?!"))*"{3,5}'
-_ML_LITERAL = r"'''(?:[^']|''?(?!'))*'{3,5}"
-_BASIC = r'"[^"\n]*"'
-_LITERAL = r"'[^'\n]*'"
-_COMMENT = r"#[^\n]*"
-_STRINGS_AND_COMMENTS = re.compile("|".join((_ML_BASIC, _ML_LITERAL, _BASIC, _LITERAL, _COMMENT)))
-_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-
-
-def _depth(text: str) -> int:
-    """How deep arrays and inline tables nest in *text*, outside strings and comments.
-
-    Escaped backslashes and quotes go first (no other escape can end a string), then
-    strings and comments; what is left is counted in compiled code.
-    """
-    unescaped = text.replace("\\\\", "").replace('\\"', "")
-    outside = _STRINGS_AND_COMMENTS.sub("", unescaped)
-    brackets = outside.encode("utf-8").translate(None, _NOT_BRACKETS)
-    return max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=0))
+    except RecursionError:
+        raise FormatError([_NESTED_TOO_DEEPLY]) from None
 
 
 _AT_LINE = re.compile(r"(.*) \(at line (\d+), column \d+\)$")
@@ -217,22 +230,28 @@ def _in_chunks(text: str) -> Table | None:
     reads the file, and words every problem.
     """
     head, marker, body = text.partition("\n[entries]\n")
-    if not marker or _TABLE_HEADER.search("\n" + body) or _opened(head) > _SURELY_SHALLOW:
-        return None
-    document = _compiled(head)
-    if document is None or "entries" in document:
+    if not marker or _TABLE_HEADER.search("\n" + body):
         return None
     lines = body.split("\n")
     del body
+    chunks = ["\n".join(lines[start : start + _CHUNK]) for start in range(0, len(lines), _CHUNK)]
+    del lines
+    levels = max(map(_levels, [head, *chunks]))
+    return _on_deep_stack(lambda: _read_chunks(head, chunks), levels)
+
+
+def _read_chunks(head: str, chunks: list[str]) -> Table | None:
+    document = _read(head)
+    if document is None or "entries" in document:
+        return None
     # Each chunk is validated as a whole table (the settings and profiles of the file,
     # the chunk's entries): every rule is the model's, and only a key written in two
     # chunks needs checking here.
     entries: dict[str, Entry] = {}
     try:
         table = Table.model_validate(document)
-        for start in range(0, len(lines), _CHUNK):
-            chunk = "\n".join(lines[start : start + _CHUNK])
-            part = _compiled(chunk) if _opened(chunk) <= _SURELY_SHALLOW else None
+        for chunk in chunks:
+            part = _read(chunk)
             if part is None:
                 return None
             document["entries"] = part
