@@ -11,8 +11,11 @@ is given, and these tests feed it deep text in a child process.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import threading
+import time
 import tomllib
 from typing import Any
 
@@ -185,3 +188,48 @@ def test_work_on_the_deep_stack_hands_back_its_result_and_its_errors() -> None:
 
     with pytest.raises(ValueError, match="inside"):
         toml_format._on_deep_stack(fails, 10)
+
+
+def test_when_no_thread_can_be_made_tomllib_reads_the_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert toml_format._compiled("a = [1]") is None
+    assert toml_format.parse(b"a = [1]") == {"a": [1]}
+    with pytest.raises(FormatError, match="nested too deeply"):
+        toml_format.parse(b"a = " + b"[" * 5000 + b"]" * 5000)
+
+
+_INTERRUPTED = """
+import sys
+from destconfig.formats import toml
+from destconfig.model import Entry, Table
+table = Table(entries={f"host{n}.example": Entry(max_messages_per_connection=1 + n % 999)
+                       for n in range(40000)})
+data = toml.dumps(table)
+print("ready", flush=True)
+try:
+    toml.loads(data)
+    print("read", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
+def test_ctrl_c_while_a_table_is_read_ends_the_process_cleanly(delay: float) -> None:
+    """The reading thread is waited out, never left in compiled code at exit."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"ready\n"
+    time.sleep(delay)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode in (0, 130), (child.returncode, err.decode()[-2000:])
+    assert out in (b"read\n", b"interrupted\n")

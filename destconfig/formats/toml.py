@@ -11,11 +11,13 @@ it refuses is read again by tomllib, whose message is the one shown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
 import threading
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -152,31 +154,60 @@ def _levels(text: str) -> int:
 
 
 def _on_deep_stack(work: Callable[[], R], levels: int) -> R | None:
-    """``work()`` on a thread whose stack holds *levels* of toml-rs twice over; ``None``
-    (without running it) when that stack would be larger than the largest allowed."""
+    """``work()`` on a thread whose stack holds *levels* of toml-rs twice over.
+
+    ``None`` without running it when that stack would be larger than the largest
+    allowed, or when no such thread can be made (address space limits). Ctrl-C is
+    held while the thread works and raised when it is done: a thread left in compiled
+    code when the interpreter exits can bring the process down.
+    """
     stack = _STACK_BASE + _STACK_PER_LEVEL * levels
     if stack > _STACK_MOST:
         return None
     outcome: list[tuple[bool, Any]] = []
+    finished = threading.Event()
 
     def run() -> None:
         try:
             outcome.append((True, work()))
         except BaseException as error:  # handed to the caller's thread
             outcome.append((False, error))
+        finally:
+            finished.set()
 
-    previous = threading.stack_size(-(-stack // 2**20) * 2**20)  # whole MiB
-    try:
-        worker = threading.Thread(target=run, name="toml-rs", daemon=True)
-        worker.start()
-    finally:
-        threading.stack_size(previous)
-    worker.join()
+    with _interrupts_held():
+        try:
+            previous = threading.stack_size(-(-stack // 2**20) * 2**20)  # whole MiB
+        except ValueError:
+            return None
+        try:
+            threading.Thread(target=run, name="toml-rs").start()
+        except RuntimeError:
+            return None
+        finally:
+            threading.stack_size(previous)
+        finished.wait()
     done, value = outcome[0]
     if not done:
         raise value
     result: R = value
     return result
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) is held in the block and raised after it, where the platform
+    can hold a signal and this is the main thread (the one that handles signals)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _compiled(text: str) -> dict[str, Any] | None:
