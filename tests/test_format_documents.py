@@ -84,6 +84,15 @@ def test_invalid_utf8_names_its_line() -> None:
     assert caught.value.problems == [Problem(2, "the line is not valid UTF-8 text")]
 
 
+@pytest.mark.parametrize("name", ["table.toml", "table.json", "table.cfg"])
+def test_invalid_utf8_after_a_byte_order_mark_names_its_line(name: str) -> None:
+    """The mark is three bytes of no line: the bad byte right after a line end is on
+    the next line all the same."""
+    with pytest.raises(FormatError) as caught:
+        for_name(name).loads(b"\xef\xbb\xbfa\n\xff\n")
+    assert caught.value.problems == [Problem(2, "the line is not valid UTF-8 text")]
+
+
 def test_entry_keys_must_be_stored_destinations() -> None:
     document = toml_format.to_document(TABLE)
     document["entries"]["EXAMPLE.org"] = {}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from destconfig import formats
 from destconfig.formats import MAX_PROBLEMS, FormatError, Problem, esa
 from destconfig.model import (
     DefaultEntry,
@@ -168,7 +169,7 @@ def test_the_shell_shows_at_most_ten_errors(tmp_path: Path) -> None:
 
 
 def test_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(esa, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(formats, "MAX_FILE_BYTES", 100)  # every format reads through decoded()
     with pytest.raises(FormatError) as caught:
         esa.loads(KNOWN_BYTES)
     assert caught.value.problems == [Problem(None, "the file is larger than 100 bytes")]

@@ -231,5 +231,8 @@ def test_ctrl_c_while_a_table_is_read_ends_the_process_cleanly(delay: float) -> 
     time.sleep(delay)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
-    assert child.returncode in (0, 130), (child.returncode, err.decode()[-2000:])
-    assert out in (b"read\n", b"interrupted\n")
+    # Interrupted in the read (130), after it (killed by SIGINT, as Python ends on an
+    # uncaught Ctrl-C), or not at all (0); never aborted or by a segmentation fault.
+    ended = {130: b"interrupted\n", -signal.SIGINT: b"read\n", 0: b"read\n"}
+    assert child.returncode in ended, (child.returncode, err.decode()[-2000:])
+    assert out.endswith(ended[child.returncode])

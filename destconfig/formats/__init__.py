@@ -19,6 +19,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ERRORS = 10  # the shell shows this many
 MAX_PROBLEMS = 100  # a format keeps at most this many, the first in line order
 _QUOTE_MAX = 60
+NESTED_TOO_DEEPLY = "the document is nested too deeply"  # deeper than a reader can follow
 
 
 @dataclass(frozen=True, order=True)
@@ -66,6 +67,22 @@ class FormatError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(p.reason for p in problems))
         self.problems = problems
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def decoded(data: bytes) -> str:
+    """A file's text (one leading byte order mark dropped); :class:`FormatError` when it
+    is too large or not UTF-8, naming the line of the first bad byte."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
+    text = data.removeprefix(_BOM)  # before decoding, so that error offsets are the text's
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = text.count(b"\n", 0, error.start) + 1
+        raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
 
 
 def quote(text: str) -> str:

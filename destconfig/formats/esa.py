@@ -18,7 +18,7 @@ from typing import Any
 
 from destconfig import model
 from destconfig.destinations import InvalidDestination, all_stored, is_address, normalise
-from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem, Problems, quote
+from destconfig.formats import FormatError, Problem, Problems, decoded, quote
 from destconfig.gcpause import without_gc
 from destconfig.model import KEYS_NORMALISED, IpSort, LimitApply, LimitType, Table, Tls
 
@@ -163,22 +163,10 @@ def _section_problems(line: int, key: str | None, present: Collection[str]) -> l
     return [Problem(line, reason) for reason in found]
 
 
-def _decode(data: bytes) -> str:
-    if len(data) > MAX_FILE_BYTES:
-        raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
-
-
 @without_gc
 def loads(data: bytes) -> Table:
     """Read a table file; :class:`FormatError` lists every problem in line order."""
-    text = _decode(data)
+    text = decoded(data)
     read = _as_exported(text)
     if read is None:
         read = _values(_read(text))

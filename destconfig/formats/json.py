@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
+from destconfig.formats import NESTED_TOO_DEEPLY, FormatError, Problem, decoded
 from destconfig.formats.toml import from_document, to_document
 from destconfig.gcpause import without_gc
 from destconfig.model import Table
@@ -21,17 +21,13 @@ def dumps(table: Table) -> bytes:
 
 @without_gc
 def loads(data: bytes) -> Table:
-    if len(data) > MAX_FILE_BYTES:
-        raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
+    text = decoded(data)
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise FormatError([Problem(error.lineno, error.msg)]) from None
     except RecursionError:
-        raise FormatError([Problem(None, "the document is nested too deeply")]) from None
+        raise FormatError([Problem(None, NESTED_TOO_DEEPLY)]) from None
     return from_document(document)
 
 

@@ -26,7 +26,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from destconfig.console import escape
-from destconfig.formats import MAX_FILE_BYTES, FormatError, Problem
+from destconfig.formats import NESTED_TOO_DEEPLY, FormatError, Problem, decoded
 from destconfig.gcpause import without_gc
 from destconfig.model import Entry, Table
 
@@ -104,20 +104,9 @@ def dumps(table: Table) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def _text(data: bytes) -> str:
-    """The file's text; :class:`FormatError` when it is too large or not UTF-8."""
-    if len(data) > MAX_FILE_BYTES:
-        raise FormatError([Problem(None, f"the file is larger than {MAX_FILE_BYTES} bytes")])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
-
-
 def parse(data: bytes) -> dict[str, Any]:
     """TOML bytes as a document; syntax errors name their line."""
-    return _parse_text(_text(data))
+    return _parse_text(decoded(data))
 
 
 # toml-rs recurses on the native stack, about 2 KiB for each array or inline table it
@@ -130,7 +119,6 @@ R = TypeVar("R")
 _STACK_BASE = 16 * 2**20
 _STACK_PER_LEVEL = 4 * 2**10
 _STACK_MOST = 2**30
-_NESTED_TOO_DEEPLY = Problem(None, "the document is nested too deeply")
 
 
 def _read(text: str) -> dict[str, Any] | None:
@@ -224,7 +212,7 @@ def _parse_text(text: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise FormatError([_syntax_problem(str(error))]) from None
     except RecursionError:
-        raise FormatError([_NESTED_TOO_DEEPLY]) from None
+        raise FormatError([Problem(None, NESTED_TOO_DEEPLY)]) from None
 
 
 _AT_LINE = re.compile(r"(.*) \(at line (\d+), column \d+\)$")
@@ -240,7 +228,7 @@ def _syntax_problem(message: str) -> Problem:
 
 @without_gc
 def loads(data: bytes) -> Table:
-    text = _text(data)
+    text = decoded(data)
     fast = _in_chunks(text)
     return fast if fast is not None else from_document(_parse_text(text))
 

@@ -70,7 +70,7 @@ def _profile_width(table: Table) -> int:
     """
     if all(len(name) <= _PROFILE_MIN for name in table.bounce_profiles):
         return _PROFILE_MIN
-    shown = {entry.bounce_profile for entry in table.entries.values()} - {None}
+    shown = {entry.bounce_profile for entry in table.entries.values()}
     return max([_PROFILE_MIN, *(len(name) for name in shown if name is not None)])
 
 
