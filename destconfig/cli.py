@@ -13,8 +13,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from destconfig import __version__
+from destconfig.console import escape_lines, program_error
 from destconfig.env import DEFAULT_HOSTNAME, TLS_TIMEOUT, Environment, default_home
 from destconfig.gcpause import keep
 
@@ -62,8 +67,15 @@ def _names_a_command(argv: Sequence[str]) -> bool:
     return False
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with what it prints escaped: its errors quote the arguments as typed."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(escape_lines(message), file)
+
+
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="destconfig",
         description=(
             "A clone of the AsyncOS destconfig shell: edit the destination controls table "
@@ -109,7 +121,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         description="Without a command, the interactive shell starts. Each command has --help.",
     )
     # Options that may also follow the command (destconfig list --home DIR).
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--home", type=Path, default=argparse.SUPPRESS, help="directory of the configuration"
     )
@@ -134,7 +146,8 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     )
     from destconfig.commands import add_all
 
-    add_all(commands, common)
+    # The commands' parsers are _Parser (argparse makes them of the parent's class).
+    add_all(cast("argparse._SubParsersAction[argparse.ArgumentParser]", commands), common)
     return parser
 
 
@@ -170,7 +183,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def run_command(args: argparse.Namespace, env: Environment) -> int:
     """A one-shot command; its errors go to standard error."""
     from destconfig.commands.context import CommandError, Context
-    from destconfig.store import BusyError
+    from destconfig.store import BusyError, LockError, StoreError
 
     ctx = Context.of(env)
     try:
@@ -178,12 +191,13 @@ def run_command(args: argparse.Namespace, env: Environment) -> int:
             ctx.store.prepare()
         except OSError as error:
             raise CommandError(f"cannot use the home {env.home}: {error.strerror}", 2) from None
+        except StoreError as error:
+            raise CommandError(str(error), 2) from None
         status: int = args.run(args, ctx)
     except CommandError as error:
-        for line in error.message.split("\n"):
-            ctx.error(line)
+        ctx.error(error.message)
         status = error.status
-    except BusyError as error:
+    except (BusyError, LockError) as error:
         ctx.error(str(error))
         status = 1
     try:
@@ -216,12 +230,11 @@ def run_shell(
 
     env = Environment.from_process(home, hostname, echo, ca_file=ca_file, tls_timeout=tls_timeout)
     if ca_file is not None:
-        from destconfig.console import escape
         from destconfig.tlsverify.probe import check_ca_file
 
         problem = check_ca_file(ca_file)
         if problem is not None:
-            env.stderr.write(f"destconfig: --ca-file {escape(problem)}\n")
+            program_error(env.stderr, f"--ca-file {problem}")
             return EXIT_USAGE
     store = Store(home)
     try:
@@ -229,10 +242,10 @@ def run_shell(
         committed = store.load_committed()
         keep()  # the committed table lives as long as the session
     except StoreError as error:
-        env.stderr.write(f"destconfig: {error}\n")
+        program_error(env.stderr, str(error))
         return EXIT_USAGE
     except OSError as error:
-        env.stderr.write(f"destconfig: cannot use the home {home}: {error.strerror}\n")
+        program_error(env.stderr, f"cannot use the home {home}: {error.strerror}")
         return EXIT_USAGE
     try:
         return Shell(env, store=store, committed=committed).run()

@@ -33,6 +33,14 @@ def escape_lines(text: str) -> str:
     return "\n".join(escape(line) for line in text.split("\n"))
 
 
+def program_error(stream: TextSink, message: str) -> None:
+    """``destconfig: MESSAGE`` on *stream*, a line each, escaped: how every error is written.
+
+    Text that is already escaped stays as it is (escaped text is printable).
+    """
+    stream.write("".join(f"destconfig: {escape(line)}\n" for line in message.split("\n")))
+
+
 class Console:
     """Writes the shell's output to one text stream."""
 

@@ -48,6 +48,11 @@ DEMO_CERTIFICATE_NOTE = (
 NOTHING_TO_COMMIT = "There are no changes to commit."
 
 
+def not_committed(reason: str) -> str:
+    """The shell's word for a commit that did not happen (*reason* already escaped)."""
+    return f"The changes could not be committed: {reason}"
+
+
 def committed(when: str) -> str:
     """*when* in the commit time format (spec §3.1)."""
     return f"Changes committed: {when}"

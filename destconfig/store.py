@@ -7,6 +7,12 @@ moment leaves either the old or the new configuration, never a mix.
 Commits take a lock on the home, and a commit is refused when the committed
 file is no longer the one this store loaded: two sessions on one home never
 overwrite each other's changes silently.
+
+What a commit writes, the next start must read back: a table is refused before
+anything is written when it has more entries, or its file more bytes, than the
+reader takes. Once the new file is renamed into place the commit has happened;
+what fails after that (the line in ``commits.log``) is a warning, never a
+failed commit.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,7 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from destconfig.console import escape
-from destconfig.formats import FormatError
+from destconfig.formats import MAX_ENTRIES, MAX_FILE_BYTES, FormatError
+from destconfig.safeio import (
+    append_regular,
+    make_private_directory,
+    open_regular,
+    read_descriptor,
+)
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -52,6 +65,37 @@ class BusyError(Exception):
     """Another process held the home's lock for too long."""
 
 
+class LockError(Exception):
+    """The home's lock file cannot be opened (a read-only home, ``.lock`` not a file)."""
+
+    def __init__(self, home: Path, reason: str) -> None:
+        super().__init__(f"cannot lock the home {escape(str(home))}: {reason}")
+        self.reason = reason
+
+
+class TooLarge(Exception):
+    """A table larger than the store reads back; nothing was written."""
+
+
+def too_large(table: Table, data: bytes | None) -> str | None:
+    """Why *table* (written as *data*) cannot be committed, or ``None`` when it can.
+
+    The same limits as the reader's: a table the store accepted always loads.
+    """
+    if len(table.entries) > MAX_ENTRIES:
+        return f"the table has {len(table.entries)} entries; a table may have at most {MAX_ENTRIES}"
+    if data is not None and len(data) > MAX_FILE_BYTES:
+        return (
+            f"the configuration would be {len(data)} bytes; {CONFIG_NAME} may have at "
+            f"most {MAX_FILE_BYTES}"
+        )
+    return None
+
+
+def _others_may_write(mode: int) -> bool:
+    return bool(mode & stat.S_IWOTH)
+
+
 def _digest(data: bytes | None) -> str | None:
     """What tells a file apart from the one loaded (BLAKE2b: the quickest of hashlib's here)."""
     return None if data is None else hashlib.blake2b(data).hexdigest()
@@ -63,6 +107,15 @@ def format_time(when: datetime) -> str:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace *path* with *data* so that readers see the old or the new bytes only."""
+    replace(path, data)
+    sync_directory(path.parent)
+
+
+def replace(path: Path, data: bytes) -> None:
+    """Write *data* beside *path*, flushed to the disk, then rename it over *path*.
+
+    When this raises, *path* is as it was and no temporary file is left.
+    """
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
@@ -74,7 +127,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+
+
+def sync_directory(path: Path) -> None:
+    """Flush a directory's entries (a rename in it) to the disk."""
+    directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(directory)
     finally:
@@ -96,9 +153,19 @@ class Store:
         self._loaded = False
 
     def prepare(self) -> None:
-        """Create the home and its configuration directory (private to the user)."""
-        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.configuration_dir.mkdir(mode=0o700, exist_ok=True)
+        """Create the home and its configuration directory (private to the user).
+
+        A home that others may write is refused (:class:`StoreError`): whoever can
+        write it can replace the configuration.
+        """
+        make_private_directory(self.home)
+        make_private_directory(self.configuration_dir)
+        mode = os.stat(self.home).st_mode
+        if _others_may_write(mode):
+            raise StoreError(
+                f"the home {escape(str(self.home))} is writable by others "
+                f"(mode {stat.S_IMODE(mode):04o}); make it private: chmod 700"
+            )
 
     def _lock(self) -> FileLock:
         if self._file_lock is None:
@@ -117,7 +184,9 @@ class Store:
         try:
             lock.acquire()
         except Timeout:
-            raise BusyError(f"{self.home} is locked by another process") from None
+            raise BusyError(f"{escape(str(self.home))} is locked by another process") from None
+        except OSError as error:
+            raise LockError(self.home, error.strerror or str(error)) from None
         try:
             yield
         finally:
@@ -128,6 +197,8 @@ class Store:
         return [
             *self.home.glob(f".{CONFIG_NAME}.*.tmp"),
             *self.rollback_dir.glob(".config-*.toml.*.tmp"),
+            # An export's: a name there never starts with a dot (confdir.check_name).
+            *self.configuration_dir.glob(".*.tmp"),
         ]
 
     def _sweep(self) -> None:
@@ -153,12 +224,29 @@ class Store:
             lock.release()
 
     def _read(self) -> bytes | None:
+        """The committed file's bytes (at most one past the limit), ``None`` when none.
+
+        Not followed if a link, and refused unless a regular file: a FIFO would
+        block, a device would flood the read. Refused too when others may write it.
+        """
+        shown = escape(str(self.config_path))
         try:
-            return self.config_path.read_bytes()
+            descriptor, status = open_regular(self.config_path)
         except FileNotFoundError:
             return None
         except OSError as error:
-            raise StoreError(f"{self.config_path}: {error.strerror}") from None
+            raise StoreError(f"{shown}: {error.strerror}") from None
+        try:
+            if _others_may_write(status.st_mode):
+                raise StoreError(
+                    f"{shown} is writable by others (mode {stat.S_IMODE(status.st_mode):04o}); "
+                    "make it private: chmod 600"
+                )
+            return read_descriptor(descriptor, MAX_FILE_BYTES)
+        except OSError as error:
+            raise StoreError(f"{shown}: {error.strerror}") from None
+        finally:
+            os.close(descriptor)
 
     def load(self) -> Table:
         """The committed table, or the factory configuration when none was committed.
@@ -184,6 +272,9 @@ class Store:
         self._base, self._loaded = _digest(data), True
         if data is None:
             return None
+        shown = escape(str(self.config_path))
+        if not data.strip():  # a commit never writes an empty file: it is damage
+            raise StoreError(f"{shown} is empty; a commit never leaves it so")
         from destconfig.formats import toml as toml_format
 
         try:
@@ -193,45 +284,61 @@ class Store:
                 f"  line {p.line}: {p.reason}" if p.line else f"  {p.reason}"
                 for p in error.problems
             )
-            raise StoreError(f"{self.config_path} is not a valid configuration:\n{lines}") from None
+            raise StoreError(f"{shown} is not a valid configuration:\n{lines}") from None
 
-    def commit(self, table: Table, *, comment: str, when: datetime, keep_rollback: bool) -> None:
+    def commit(
+        self, table: Table, *, comment: str, when: datetime, keep_rollback: bool
+    ) -> list[str]:
         """Save *table* as the committed configuration, and log the commit.
 
-        Raises :class:`ConflictError` when the committed file changed since
-        :meth:`load`, and :class:`BusyError` when the lock cannot be had.
+        Raises, with nothing changed: :class:`ConflictError` when the committed
+        file changed since :meth:`load`, :class:`BusyError` or :class:`LockError`
+        when the lock cannot be had, :class:`TooLarge` for a table the store could
+        not read back, :class:`StoreError` when the committed file cannot be read,
+        ``OSError`` when the disk refuses the new file. Returns the warnings of a
+        commit that happened: what failed after the new file took the old one's place.
         """
         from destconfig.formats import toml as toml_format
 
+        problem = too_large(table, None)
+        if problem is not None:
+            raise TooLarge(problem)
         with self.locked():
             self._sweep()
-            if self._loaded and _digest(self._read()) != self._base:
+            current = self._read()
+            if self._loaded and _digest(current) != self._base:
                 raise ConflictError(str(self.config_path))
-            if keep_rollback:
-                self._keep_rollback(when)
             data = toml_format.dumps(table)
-            atomic_write(self.config_path, data)
+            problem = too_large(table, data)
+            if problem is not None:
+                raise TooLarge(problem)
+            if keep_rollback:
+                self._keep_rollback(when, current)
+            replace(self.config_path, data)
+            # From here on, the commit has happened.
             self._base, self._loaded = _digest(data), True
-            self._log(when, comment)
+            warnings: list[str] = []
+            try:
+                sync_directory(self.home)
+            except OSError as error:
+                warnings.append(f"the commit may not survive a crash: {error.strerror}")
+            try:
+                self._log(when, comment)
+            except OSError as error:
+                warnings.append(f"the commit was not recorded in {LOG_NAME}: {error.strerror}")
+            return warnings
 
     def _log(self, when: datetime, comment: str) -> None:
         """Append ``TIME<TAB>COMMENT`` to ``commits.log``, the history of commits."""
         line = f"{format_time(when)}\t{escape(comment)}\n".encode()
-        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(descriptor, line)
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        append_regular(self.log_path, line)
 
-    def _keep_rollback(self, when: datetime) -> None:
+    def _keep_rollback(self, when: datetime, previous: bytes | None) -> None:
         """Copy the configuration as it is before this commit into ``rollback/``."""
         from destconfig.formats import toml as toml_format
         from destconfig.model import FACTORY_TABLE
 
-        try:
-            previous = self.config_path.read_bytes()
-        except FileNotFoundError:
+        if previous is None:
             previous = toml_format.dumps(FACTORY_TABLE)
         self.rollback_dir.mkdir(mode=0o700, exist_ok=True)
         stamp = when.strftime("%Y%m%dT%H%M%S")

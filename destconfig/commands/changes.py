@@ -28,7 +28,7 @@ from destconfig.messages import (
     not_found,
 )
 from destconfig.model import DEMO_CERTIFICATE, Settings, Table
-from destconfig.store import BusyError, ConflictError, format_time
+from destconfig.store import BusyError, ConflictError, StoreError, TooLarge, format_time
 from destconfig.tablediff import diff, render_diff
 
 Change = Callable[[Table], Table]
@@ -137,12 +137,17 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
             return 0
         when = ctx.env.clock()
         try:
-            ctx.store.commit(after, comment=comment, when=when, keep_rollback=not args.no_rollback)
-        except (ConflictError, BusyError) as error:
+            warnings = ctx.store.commit(
+                after, comment=comment, when=when, keep_rollback=not args.no_rollback
+            )
+        except (ConflictError, BusyError, TooLarge, StoreError) as error:
             raise CommandError(f"nothing was committed: {error}") from None
         except OSError as error:
-            raise CommandError(f"nothing was committed: {escape(str(error))}") from None
+            reason = escape(error.strerror or str(error))
+            raise CommandError(f"nothing was committed: {reason}") from None
     ctx.out.write(committed(format_time(when)) + "\n")
+    for warning in warnings:
+        ctx.error(f"warning: {warning}")
     return 0
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from destconfig.console import Console
+from destconfig.console import Console, program_error
 from destconfig.env import Environment
 from destconfig.formats import toml as toml_format
 from destconfig.gcpause import keep
@@ -49,7 +49,7 @@ class Context:
         return table
 
     def error(self, message: str) -> None:
-        self.err.write(f"destconfig: {message}\n")
+        program_error(self.env.stderr, message)
 
     def document(self, data: Any, fmt: str) -> None:
         """*data* as JSON or TOML on standard output."""

@@ -18,6 +18,7 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from destconfig.console import Console
+from destconfig.safeio import regular_or_absent
 
 
 class _Words(Completer):
@@ -40,13 +41,17 @@ class _Words(Completer):
 def _private(path: Path) -> bool:
     """Create the history file readable by its owner only (it records what was typed).
 
-    False when it cannot be written: the history then lasts for this session only.
+    False when it cannot be written, or is not a regular file (a FIFO would block
+    the start, a device flood it): the history then lasts for this session only.
     """
+    if not regular_or_absent(path):
+        return False
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.close(os.open(path, flags, 0o600))
     except OSError:
         return False
-    return True
+    return regular_or_absent(path)
 
 
 class TerminalReader:

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from destconfig.confdir import ConfigurationDirectory
-from destconfig.console import Console, escape
+from destconfig.console import Console, escape, escape_lines, program_error
 from destconfig.dialogue.questions import Dialogue, Text, YesNo
 from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
 from destconfig.env import Environment
-from destconfig.messages import NOTHING_TO_COMMIT, committed
+from destconfig.messages import NOTHING_TO_COMMIT, committed, not_committed
 from destconfig.store import (
     BusyError,
     ConflictError,
+    LockError,
     Store,
     StoreError,
+    TooLarge,
     format_time,
 )
 
@@ -125,9 +127,7 @@ class Shell:
     def _end_of_input(self) -> int:
         self.console.flush()
         if self.pending:
-            self.env.stderr.write(
-                "destconfig: end of input: the uncommitted changes were discarded.\n"
-            )
+            program_error(self.env.stderr, "end of input: the uncommitted changes were discarded.")
             self.env.stderr.flush()
             return EXIT_DISCARDED
         return EXIT_OK
@@ -152,19 +152,26 @@ def do_commit(shell: Shell) -> bool:
     )
     when = shell.env.clock()
     try:
-        shell.store.commit(shell.table, comment=comment, when=when, keep_rollback=keep)
+        warnings = shell.store.commit(shell.table, comment=comment, when=when, keep_rollback=keep)
     except ConflictError:
         shell.console.block(CONFLICT)
         return False
     except BusyError:
         shell.console.block(BUSY)
         return False
+    except LockError as error:
+        shell.console.block(not_committed(escape(error.reason)))
+        return False
+    except (TooLarge, StoreError) as error:
+        shell.console.block(not_committed(escape_lines(str(error))))
+        return False
     except OSError as error:
-        reason = escape(error.strerror or str(error))
-        shell.console.block(f"The changes could not be committed: {reason}")
+        shell.console.block(not_committed(escape(error.strerror or str(error))))
         return False
     shell.committed = shell.table
     shell.console.block(committed(format_time(when)))
+    for warning in warnings:
+        shell.console.reject(f"Warning: {warning}.")
     return False
 
 
