@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
+import os
 import selectors
 import socket
 import ssl
 import struct
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -387,6 +392,19 @@ def scripted_server(*scripts: Script, tls_context: ssl.SSLContext | None = None)
     The n-th connection follows ``scripts[n]`` (the last script for any further
     connection).
     """
+
+    def serve(connection: socket.socket, number: int, stop: threading.Event) -> None:
+        script = scripts[min(number, len(scripts) - 1)]
+        _serve(connection, script, stop, tls_context)
+
+    with _listening(serve) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def _listening(serve: Callable[[socket.socket, int, threading.Event], None]) -> Iterator[int]:
+    """A listener on 127.0.0.1 handing its n-th connection to ``serve(connection, n, stop)``
+    on a thread of its own; yields the port. On exit *stop* is set and every thread joined."""
     listener = socket.socket()
     listener.bind((LOOPBACK, 0))
     listener.listen(8)
@@ -405,9 +423,8 @@ def scripted_server(*scripts: Script, tls_context: ssl.SSLContext | None = None)
                 except OSError:
                     return
                 connection.setblocking(True)
-                script = scripts[min(len(workers), len(scripts) - 1)]
                 worker = threading.Thread(
-                    target=_serve, args=(connection, script, stop, tls_context), daemon=True
+                    target=serve, args=(connection, len(workers), stop), daemon=True
                 )
                 worker.start()
                 workers.append(worker)
@@ -430,3 +447,207 @@ def closed_port() -> int:
         probe.bind((LOOPBACK, 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+# --- hostile servers: endless, trickling and slow replies ----------------------------------
+
+FOR_AT_MOST = 15.0
+"""How long a hostile server keeps at it when its client never gives up: a client
+without a bound then fails its test after this long instead of hanging it."""
+
+TRICKLE_EVERY = 0.1  # seconds between the bytes of a trickled reply
+
+
+class Step(Enum):
+    """The step of the conversation a hostile server misbehaves at."""
+
+    GREETING = "greeting"
+    EHLO = "EHLO"
+    STARTTLS = "STARTTLS"
+    HANDSHAKE = "handshake"
+    QUIT = "QUIT"
+
+
+class Peer:
+    """The server side of one connection of a :func:`hostile_server`."""
+
+    def __init__(self, connection: socket.socket, stop: threading.Event) -> None:
+        self.connection = connection
+        self.stop = stop
+        self.ends = time.monotonic() + FOR_AT_MOST
+        self._buffer = b""
+        connection.settimeout(1)
+
+    def going(self) -> bool:
+        """Whether to keep at it: the test is not over and FOR_AT_MOST has not passed."""
+        return not self.stop.is_set() and time.monotonic() < self.ends
+
+    def command(self) -> bytes:
+        """The client's next line, stripped and upper-cased; ``b""`` when it has gone."""
+        while b"\n" not in self._buffer:
+            try:
+                data = self.connection.recv(4096)
+            except TimeoutError:
+                if not self.going():
+                    return b""
+                continue
+            if not data:
+                return b""
+            self._buffer += data
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.strip().upper()
+
+    def send(self, data: bytes) -> None:
+        self.connection.sendall(data)
+
+    def pause(self, seconds: float) -> None:
+        self.stop.wait(seconds)
+
+    def start_tls(self, context: ssl.SSLContext) -> None:
+        """The server's side of the handshake; what follows goes over TLS."""
+        self.connection = context.wrap_socket(self.connection, server_side=True)
+        self._buffer = b""
+
+    def flood(self, line: bytes, *, at_most: int) -> None:
+        """*line* over and over, as fast as the client reads, up to *at_most* bytes."""
+        chunk = line * max(1, 65536 // len(line))
+        sent = 0
+        while self.going() and sent < at_most:
+            try:
+                self.connection.sendall(chunk)
+            except TimeoutError:
+                continue  # the client is not reading: see whether the test is over
+            sent += len(chunk)
+
+    def trickle(self, data: Iterable[int]) -> None:
+        """One byte of *data* every TRICKLE_EVERY seconds, for as long as it goes on."""
+        for byte in data:
+            if not self.going():
+                return
+            self.connection.sendall(bytes([byte]))
+            self.stop.wait(TRICKLE_EVERY)
+
+    def reach(self, step: Step, tls_context: ssl.SSLContext | None = None) -> bool:
+        """Plays a well-behaved server up to its reply at *step*, which it does not send;
+        whether the client got that far."""
+        if step is Step.GREETING:
+            return True
+        self.send(GREETING)
+        if not self.command().startswith(b"EHLO"):
+            return False
+        if step is Step.EHLO:
+            return True
+        self.send(EHLO_REPLY)
+        if self.command() != b"STARTTLS":
+            return False
+        if step is Step.STARTTLS:
+            return True
+        self.send(b"220 Ready to start TLS\r\n")
+        if step is Step.HANDSHAKE:
+            return True
+        assert tls_context is not None
+        self.start_tls(tls_context)
+        return self.command() == b"QUIT"
+
+
+Handler = Callable[[Peer], None]
+
+# What a never-ending reply at each step is made of (the handshake's: a TLS record
+# header announcing 16 KiB, then its body one byte at a time).
+ENDLESS: dict[Step, bytes] = {
+    Step.GREETING: b"220-mx1.example.test endless\r\n",
+    Step.EHLO: b"250-mx1.example.test endless\r\n",
+    Step.STARTTLS: b"220-mx1.example.test endless\r\n",
+    Step.QUIT: b"221-mx1.example.test endless\r\n",
+}
+TLS_RECORD_HEADER = b"\x16\x03\x03\x40\x00"
+
+
+def trickling(step: Step, tls_context: ssl.SSLContext | None = None) -> Handler:
+    """A server whose reply at *step* never ends, one byte every TRICKLE_EVERY seconds."""
+
+    def handle(peer: Peer) -> None:
+        if not peer.reach(step, tls_context):
+            return
+        if step is Step.HANDSHAKE:
+            peer.trickle(itertools.chain(TLS_RECORD_HEADER, itertools.repeat(0)))
+        else:
+            peer.trickle(itertools.cycle(ENDLESS[step]))
+
+    return handle
+
+
+def flooding(step: Step, line: bytes | None = None, *, at_most: int = 1 << 30) -> Handler:
+    """A server whose reply at *step* is *line* (a continuation line) sent without end,
+    up to *at_most* bytes."""
+
+    def handle(peer: Peer) -> None:
+        if peer.reach(step):
+            peer.flood(ENDLESS[step] if line is None else line, at_most=at_most)
+
+    return handle
+
+
+@contextlib.contextmanager
+def hostile_server(*handlers: Handler) -> Iterator[int]:
+    """A server on 127.0.0.1 whose n-th connection goes to ``handlers[n]`` (the last one
+    for any further connection); yields its port. Each handler gives up when the client
+    goes, when the test ends, or after FOR_AT_MOST seconds."""
+
+    def serve(connection: socket.socket, number: int, stop: threading.Event) -> None:
+        peer = Peer(connection, stop)
+        try:
+            handlers[min(number, len(handlers) - 1)](peer)
+        except OSError:
+            pass  # the client went away: what a bounded client does
+        finally:
+            peer.connection.close()
+
+    with _listening(serve) as port:
+        yield port
+
+
+# --- destconfig in a process of its own, its memory capped ---------------------------------
+
+MEMORY_LIMIT = 384 << 20
+"""The address space of a process run by :func:`run_limited`: room for the program and
+its libraries, nothing like what an unbounded reply would take."""
+
+_LIMITED_MAIN = """\
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+from destconfig.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a process of :func:`run_limited` ended, and how long it took."""
+
+    status: int
+    out: str
+    err: str
+    seconds: float
+
+
+def run_limited(
+    argv: Sequence[str], *, stdin: bytes = b"", memory: int = MEMORY_LIMIT, timeout: float = 120
+) -> Finished:
+    """``destconfig ARGV`` as a process of its own, its address space capped at *memory*.
+
+    The cap is set by the child itself before it imports anything (no ``preexec_fn``,
+    which is unsafe while the servers' threads run). Output is decoded as strict UTF-8.
+    """
+    root = Path(__file__).parent.parent
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED_MAIN.format(limit=memory), *argv],
+        input=stdin,
+        capture_output=True,
+        cwd=root,
+        env=dict(os.environ),
+        timeout=timeout,
+    )
+    seconds = time.monotonic() - started
+    return Finished(done.returncode, done.stdout.decode(), done.stderr.decode(), seconds)

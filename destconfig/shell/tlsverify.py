@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from destconfig.console import escape, escape_lines
+from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, is_address
 from destconfig.dialogue.questions import Abandon, Invalid, Text
 from destconfig.resolve import domain_of
@@ -84,5 +84,5 @@ def do_tlsverify(shell: Shell) -> bool:
         ca_file=shell.env.ca_file,
         network=shell.env.network,
     )
-    console.block(escape_lines(policy_block(verdict.key, verdict.setting, verdict.facts)))
+    console.block(policy_block(verdict.key, verdict.setting, verdict.facts))  # escaped there
     return False

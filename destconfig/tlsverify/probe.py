@@ -1,11 +1,20 @@
 """The probe: one SMTP conversation up to STARTTLS and the TLS handshake, reduced to facts.
 
-It never sends a message: after the handshake it says QUIT. Every socket
-operation is bounded by the timeout. The chain (trust and dates) is verified by
-the TLS library during the handshake with its own host name check off, since the
-identity rules are the appliance's (``decision.identity``). When the chain fails,
-a second conversation without verification finds out whether TLS would come up
-for a setting that does not verify, and which names the certificate presents.
+It never sends a message: after the handshake it says QUIT. The chain (trust and
+dates) is verified by the TLS library during the handshake with its own host name
+check off, since the identity rules are the appliance's (``decision.identity``).
+When the chain fails, a second conversation without verification finds out whether
+TLS would come up for a setting that does not verify, and which names the
+certificate presents.
+
+The conversation is spoken over the socket here rather than through smtplib, which
+reads a reply's lines without limit and times out only on silence: a server that
+never ends its reply, or sends it a byte at a time, would hold the probe, and its
+memory, for as long as it liked. So every reply has a limit on its lines and bytes
+(beyond them the server is broken), every step (connect, greeting, EHLO, STARTTLS,
+handshake, QUIT, and each name lookup) a deadline for the whole step, the timeout,
+and the probe of one host (its addresses, both conversations) a total limit of
+:data:`HOST_STEPS` timeouts.
 
 Name lookups go through a :class:`Network`, so tests can point mail exchangers
 at servers on loopback without DNS.
@@ -14,13 +23,14 @@ at servers on loopback without DNS.
 from __future__ import annotations
 
 import re
-import smtplib
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.env import TLS_TIMEOUT
@@ -29,6 +39,16 @@ from destconfig.tlsverify.report import verification_lines
 
 SMTP_PORT = 25
 EHLO_NAME = "destconfig.invalid"  # a fixed EHLO name: no lookup of our own name
+
+# The limits of one reply. A line, with its CRLF, as long as Postfix's default
+# line_length_limit; RFC 5321 asks for 512 at most. A real EHLO reply is a few dozen
+# lines and a kilobyte or two.
+REPLY_LINE_BYTES = 2048
+REPLY_LINES = 100
+REPLY_BYTES = 32768
+
+HOST_STEPS = 3
+"""The probe of one host takes at most this many timeouts, all its steps together."""
 
 
 class LookupFailed(Exception):
@@ -141,20 +161,192 @@ _SSL_WORDS = re.compile(r"\] (.+?) \(_ssl\.c:\d+\)")
 
 def _why(error: BaseException, timeout: float) -> str:
     """A network error as one phrase."""
+    if isinstance(error, _Failed):
+        return error.reason
     if isinstance(error, ssl.SSLError):
         # "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)": the words
         said = _SSL_WORDS.search(str(error))
         return said.group(1) if said else (error.reason or str(error)).lower()
-    if isinstance(error, TimeoutError | socket.timeout):
+    if isinstance(error, TimeoutError):
         return f"timed out after {timeout:g} seconds"
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        context = error.__context__
-        if isinstance(context, TimeoutError | socket.timeout):
-            return f"timed out after {timeout:g} seconds"
-        return "the server closed the connection"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower()
     return str(error) or type(error).__name__
+
+
+class _Failed(Exception):
+    """A step failed: a deadline passed, or the server went (the reason is one phrase)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Broken(_Failed):
+    """The server broke the protocol: a reply over a limit, or no SMTP at all."""
+
+
+_CLOSED = "the server closed the connection"
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """When one step must be over, and what to say when it is not."""
+
+    at: float  # on time.monotonic()
+    late: str
+
+    def left(self) -> float:
+        """The seconds left; :class:`_Failed` when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise _Failed(self.late)
+        return left
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """The time of one host: each step gets *step* seconds, all of them HOST_STEPS times that."""
+
+    step: float
+    ends: float  # on time.monotonic()
+
+    @classmethod
+    def start(cls, step: float) -> _Budget:
+        return cls(step, time.monotonic() + HOST_STEPS * step)
+
+    def deadline(self) -> _Deadline:
+        """The deadline of a step starting now: its own limit, or the host's if sooner."""
+        at = time.monotonic() + self.step
+        if at <= self.ends:
+            return _Deadline(at, f"timed out after {self.step:g} seconds")
+        total = HOST_STEPS * self.step
+        return _Deadline(self.ends, f"the host's time limit of {total:g} seconds ran out")
+
+    def spent(self) -> bool:
+        return time.monotonic() >= self.ends
+
+
+_T = TypeVar("_T")
+
+
+class _Outcome(Generic[_T]):
+    """What a call on another thread returned or raised."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: _T | None = None
+        self.error: BaseException | None = None
+
+
+def _within(deadline: _Deadline, call: Callable[[], _T]) -> _T:
+    """``call()`` on a thread of its own, waited for until *deadline* (then :class:`_Failed`).
+
+    For name lookups: the system resolver has no deadline a caller can set, and
+    dnspython sleeps between rounds of tries without looking at its lifetime (up
+    to 2 s past it). A lookup left behind ends on its own; its thread is a daemon,
+    so it never holds up the exit.
+    """
+    outcome: _Outcome[_T] = _Outcome()
+
+    def work() -> None:
+        try:
+            outcome.value = call()
+        except BaseException as error:  # handed to the caller, whatever it is
+            outcome.error = error
+        finally:
+            outcome.done.set()
+
+    try:
+        threading.Thread(target=work, name="tlsverify lookup", daemon=True).start()
+    except RuntimeError:  # no thread to be had: the lookup's own limits must do
+        return call()
+    if not outcome.done.wait(deadline.left()):
+        raise _Failed(deadline.late)
+    if outcome.error is not None:
+        raise outcome.error
+    return cast(_T, outcome.value)  # set, since no error was
+
+
+class _Wire:
+    """SMTP over one socket: commands out, replies in, each within a deadline and limits."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray()  # what came after the last line read
+        self.failed = False  # a command or reply failed: the conversation is out of step
+
+    def send(self, command: str, deadline: _Deadline) -> None:
+        self.failed = True  # until it is sent
+        try:
+            self.sock.settimeout(deadline.left())
+            self.sock.sendall(command.encode("ascii") + b"\r\n")
+        except TimeoutError:
+            raise _Failed(deadline.late) from None
+        except OSError:
+            raise _Failed(_CLOSED) from None
+        self.failed = False
+
+    def reply(self, deadline: _Deadline) -> tuple[int, list[bytes]]:
+        """The next reply: its code, and the text of each line (after the code, stripped)."""
+        self.failed = True  # until it is read whole
+        code, lines = self._reply(deadline)
+        self.failed = False
+        return code, lines
+
+    def _reply(self, deadline: _Deadline) -> tuple[int, list[bytes]]:
+        lines: list[bytes] = []
+        size = 0
+        while True:
+            line = self._line(deadline)
+            size += len(line)
+            if size > REPLY_BYTES:
+                raise _Broken(f"the server sent a reply longer than {REPLY_BYTES} bytes")
+            code = line[:3]
+            if len(code) != 3 or not code.isdigit():
+                raise _Broken("the server sent a line that is not an SMTP reply")
+            lines.append(line[4:].strip(b" \t\r\n"))
+            if line[3:4] != b"-":
+                return int(code), lines
+            if len(lines) == REPLY_LINES:  # and another line is announced
+                raise _Broken(f"the server sent a reply of more than {REPLY_LINES} lines")
+
+    def _line(self, deadline: _Deadline) -> bytes:
+        while True:
+            end = self._buffer.find(b"\n", 0, REPLY_LINE_BYTES)
+            if end >= 0:
+                line = bytes(self._buffer[: end + 1])
+                del self._buffer[: end + 1]
+                return line
+            if len(self._buffer) >= REPLY_LINE_BYTES:
+                raise _Broken(f"the server sent a reply line longer than {REPLY_LINE_BYTES} bytes")
+            try:
+                self.sock.settimeout(deadline.left())
+                data = self.sock.recv(4096)
+            except TimeoutError:
+                raise _Failed(deadline.late) from None
+            except OSError:
+                raise _Failed(_CLOSED) from None
+            if not data:
+                raise _Failed(_CLOSED)
+            self._buffer += data
+
+
+def _text(lines: list[bytes]) -> str:
+    """A reply's text as the log quotes it, its lines joined by line breaks."""
+    return b"\n".join(lines).decode("utf-8", "replace")
+
+
+_KEYWORD = re.compile(rb"[A-Za-z0-9][A-Za-z0-9-]*")
+
+
+def _offers_starttls(lines: list[bytes]) -> bool:
+    """Whether an EHLO reply's extension lines (after the first) name STARTTLS."""
+    for line in lines[1:]:
+        keyword = _KEYWORD.match(line)
+        if keyword is not None and keyword.group().lower() == b"starttls":
+            return True
+    return False
 
 
 def _certificate(der: bytes | None) -> Certificate | None:
@@ -179,19 +371,22 @@ def _certificate(der: bytes | None) -> Certificate | None:
 
 @dataclass
 class _Session:
-    """One SMTP conversation, up to the TLS handshake."""
+    """One SMTP conversation, up to the TLS handshake, in the time of its host."""
 
-    smtp: smtplib.SMTP
+    wire: _Wire
+    budget: _Budget
     local: str
 
     def close(self, *, quit: bool) -> None:
-        if quit:
+        """Closes the connection, after QUIT and its reply when *quit* and still in step."""
+        if quit and not self.wire.failed:  # a server that just failed is not waited for
             try:
-                self.smtp.quit()
-                return
-            except (smtplib.SMTPException, OSError, ValueError):
+                deadline = self.budget.deadline()
+                self.wire.send("QUIT", deadline)
+                self.wire.reply(deadline)
+            except (OSError, _Failed):
                 pass
-        self.smtp.close()
+        self.wire.sock.close()
 
 
 @dataclass
@@ -212,7 +407,7 @@ class Probe:
             return self._host(domain, target.host, target.port)
         self.log(f"Looking up the mail exchangers of {domain}.")
         try:
-            hosts = self._network().mail_exchangers(domain, self.timeout)
+            hosts = self._mail_exchangers(domain)
         except LookupFailed as failed:
             self.log(f"No mail exchanger: {failed}.")
             return Facts(domain, domain, Stage.NO_CONNECTION, reason=str(failed))
@@ -229,17 +424,30 @@ class Probe:
         assert facts is not None
         return facts
 
-    def _host(self, domain: str, host: str, port: int) -> Facts:
+    def _mail_exchangers(self, domain: str) -> list[str]:
+        """The MX lookup, over within the timeout whatever the resolver does."""
+        network = self._network()
+        late = f"the MX lookup timed out after {self.timeout:g} seconds"
+        deadline = _Deadline(time.monotonic() + self.timeout, late)
         try:
-            addresses = [host] if _is_address(host) else self._network().addresses(host, port)
-        except OSError as error:
+            return _within(deadline, lambda: network.mail_exchangers(domain, self.timeout))
+        except _Failed as failed:
+            raise LookupFailed(failed.reason) from None
+
+    def _host(self, domain: str, host: str, port: int) -> Facts:
+        budget = _Budget.start(self.timeout)
+        try:
+            addresses = [host] if _is_address(host) else self._addresses(host, port, budget)
+        except (OSError, _Failed) as error:
             self.log(f"Cannot find the address of {host}: {_why(error, self.timeout)}.")
             return Facts(domain, host, Stage.NO_CONNECTION, reason=f"{host} has no address")
         reason = f"no address for {host}"
         for address in addresses:
+            if budget.spent():  # the last attempt said so; the others are not tried
+                break
             self.log(f"Connecting to {address} on port {port}.")
             try:
-                session = self._connect(address, port)
+                session = self._connect(address, port, budget)
             except _Refused as refused:
                 self.log(f"Connection to {address} failed: {refused.reason}.")
                 reason = f"the connection to {address} on port {port} failed ({refused.reason})"
@@ -248,37 +456,55 @@ class Probe:
             return self._conversation(session, domain, host, address, port)
         return Facts(domain, host, Stage.NO_CONNECTION, reason=reason)
 
-    def _connect(self, address: str, port: int) -> _Session:
-        smtp = smtplib.SMTP(timeout=self.timeout, local_hostname=EHLO_NAME)
+    def _addresses(self, host: str, port: int, budget: _Budget) -> list[str]:
+        network = self._network()
+        return _within(budget.deadline(), lambda: network.addresses(host, port))
+
+    def _connect(self, address: str, port: int, budget: _Budget) -> _Session:
+        """A connection and the server's greeting (two steps): 220, or :class:`_Refused`."""
+        deadline = budget.deadline()
         try:
-            code, text = smtp.connect(address, port)
-        except (OSError, smtplib.SMTPException) as error:
-            smtp.close()
+            sock = socket.create_connection((address, port), timeout=deadline.left())
+        except TimeoutError:
+            raise _Refused(deadline.late) from None
+        except (OSError, _Failed) as error:
+            raise _Refused(_why(error, self.timeout)) from None
+        wire = _Wire(sock)
+        try:
+            code, lines = wire.reply(budget.deadline())
+            local = str(sock.getsockname()[0])
+        except (OSError, _Failed) as error:
+            sock.close()
             raise _Refused(_why(error, self.timeout)) from None
         if code != 220:
-            smtp.close()
-            raise _Refused(f"the server answered {code} {text.decode('utf-8', 'replace')}")
-        local = str(smtp.sock.getsockname()[0]) if smtp.sock is not None else "?"
-        return _Session(smtp, local)
+            sock.close()
+            raise _Refused(f"the server answered {code} {_text(lines)}")
+        return _Session(wire, budget, local)
 
     def _ehlo(self, session: _Session) -> bool:
         """EHLO; whether the server offers STARTTLS (a failure is the caller's)."""
-        code, _ = session.smtp.ehlo()
-        return code == 250 and session.smtp.has_extn("starttls")
+        deadline = session.budget.deadline()
+        session.wire.send(f"EHLO {EHLO_NAME}", deadline)
+        code, lines = session.wire.reply(deadline)
+        return code == 250 and _offers_starttls(lines)
 
     def _starttls(self, session: _Session) -> str | None:
         """STARTTLS up to its 220: ``None`` when accepted, else why not (one phrase).
 
         A server that drops the connection instead of answering refuses STARTTLS
-        before its 220 as much as one that answers 454.
+        before its 220 as much as one that answers 454, and so does one whose
+        answer is no SMTP reply.
         """
+        deadline = session.budget.deadline()
         try:
-            code, text = session.smtp.docmd("STARTTLS")
-        except (OSError, smtplib.SMTPException) as error:
+            session.wire.send("STARTTLS", deadline)
+            code, lines = session.wire.reply(deadline)
+        except _Broken as broken:
+            return f"the server answered STARTTLS with a broken reply ({broken.reason})"
+        except (OSError, _Failed) as error:
             return f"the server answered STARTTLS with no reply ({_why(error, self.timeout)})"
         if code != 220:
-            reply = text.decode("utf-8", "replace")
-            return f"the server refused STARTTLS ({code} {reply})"
+            return f"the server refused STARTTLS ({code} {_text(lines)})"
         return None
 
     def _context(self, *, verify: bool) -> ssl.SSLContext:
@@ -294,15 +520,19 @@ class Probe:
         return context
 
     def _handshake(self, session: _Session, host: str, *, verify: bool) -> ssl.SSLSocket:
-        sock = session.smtp.sock
-        assert sock is not None
+        deadline = session.budget.deadline()
         wrapped = self._context(verify=verify).wrap_socket(
-            sock,
+            session.wire.sock,
             server_hostname=None if _is_address(host) else host,
             do_handshake_on_connect=False,
         )
-        session.smtp.sock, session.smtp.file = wrapped, None  # replies now come over TLS
-        wrapped.do_handshake()
+        session.wire = _Wire(wrapped)  # replies now come over TLS, nothing read in clear
+        try:
+            # One call: OpenSSL's waits within it share this deadline.
+            wrapped.settimeout(deadline.left())
+            wrapped.do_handshake()
+        except TimeoutError:
+            raise _Failed(deadline.late) from None
         return wrapped
 
     def _conversation(
@@ -310,7 +540,7 @@ class Probe:
     ) -> Facts:
         try:
             offered = self._ehlo(session)
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, _Failed) as error:
             session.close(quit=False)
             why = _why(error, self.timeout)
             self.log(f"The SMTP conversation failed: {why}.")
@@ -330,7 +560,7 @@ class Probe:
             session.close(quit=False)
             chain_problem = error.verify_message or "the certificate chain is not trusted"
             try:
-                wrapped, session = self._unverified(address, port, host)
+                wrapped, session = self._unverified(address, port, host, session.budget)
             except _Refused as again:
                 # The handshake went as far as the certificate: TLS itself works. Which
                 # names it presents cannot be read without the second conversation.
@@ -341,7 +571,7 @@ class Probe:
                 for line in verification_lines(facts, address):
                     self.log(line)
                 return facts
-        except (ssl.SSLError, OSError) as error:
+        except (OSError, _Failed) as error:  # ssl.SSLError is an OSError
             session.close(quit=False)
             return self._handshake_failed(domain, host, _why(error, self.timeout))
         protocol, cipher = wrapped.version(), (wrapped.cipher() or ("?",))[0]
@@ -365,17 +595,20 @@ class Probe:
         reason = f"the TLS handshake failed after the server's 220 reply ({why})"
         return Facts(domain, host, Stage.HANDSHAKE_FAILED, reason=reason)
 
-    def _unverified(self, address: str, port: int, host: str) -> tuple[ssl.SSLSocket, _Session]:
+    def _unverified(
+        self, address: str, port: int, host: str, budget: _Budget
+    ) -> tuple[ssl.SSLSocket, _Session]:
         """A second conversation whose handshake does not verify the chain."""
-        session = self._connect(address, port)
+        session = self._connect(address, port, budget)
         try:
             refused = self._starttls(session) if self._ehlo(session) else "no STARTTLS"
-            if refused is not None:
-                raise _Refused(refused)
-            return self._handshake(session, host, verify=False), session
-        except (ssl.SSLError, OSError, smtplib.SMTPException) as error:
+            if refused is None:
+                return self._handshake(session, host, verify=False), session
+        except (OSError, _Failed) as error:
             session.close(quit=False)
             raise _Refused(_why(error, self.timeout)) from None
+        session.close(quit=False)
+        raise _Refused(refused)
 
 
 class _Refused(Exception):
