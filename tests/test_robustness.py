@@ -4,6 +4,7 @@ stays valid, nothing uncontrolled reaches the terminal, and a dialogue abandoned
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
 from collections.abc import Iterable
@@ -246,11 +247,11 @@ class _Script:
 def test_any_answers_are_handled(lines: list[str]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         home = _home(directory)
-        output = io.StringIO()
+        output, errors = io.StringIO(), io.StringIO()
         env = Environment(
             stdin=io.BytesIO(),
             stdout=output,
-            stderr=io.StringIO(),
+            stderr=errors,
             home=home,
             clock=lambda: FIXED_TIME,
         )
@@ -268,7 +269,7 @@ def test_any_answers_are_handled(lines: list[str]) -> None:
         assert Table.model_validate(shell.table.model_dump()) == shell.table
         assert isinstance(Store(home).load(), Table)
         text = output.getvalue()
-        assert all(ch == "\n" or ch.isprintable() for ch in text)
+        assert all(ch == "\n" or ch.isprintable() for ch in text + errors.getvalue())
         event(f"completed operations: {min(text.count(' configured.'), 3)}")
         event(f"interrupted a dialogue: {script.interrupted is not None or INTERRUPT in lines}")
 
@@ -279,4 +280,33 @@ def test_any_bytes_are_handled(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as directory:
         outcome = run_session(_home(directory), b"destconfig\n" + data)
         assert outcome.status in (0, 1)
-        assert all(ch == "\n" or ch.isprintable() for ch in outcome.stdout)
+        assert all(ch == "\n" or ch.isprintable() for ch in outcome.stdout + outcome.stderr)
+
+
+# Commands that only read, or write into the home: never a file named at random.
+_COMMANDS = ("list", "detail", "resolve", "new", "edit", "delete", "default", "setup", "clear")
+_OPTIONS = ("--tls", "--format", "--bounce-profile", "--max-concurrency", "--hostname", "-x")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(_COMMANDS),
+    st.lists(
+        st.one_of(st.sampled_from(_OPTIONS), st.text(st.characters(codec="utf-8"), max_size=12)),
+        max_size=4,
+    ),
+)
+def test_any_arguments_are_handled_and_echoed_escaped(command: str, words: list[str]) -> None:
+    """argv reaches messages (argparse quotes it): nothing of it may drive the terminal."""
+    from destconfig.cli import main
+
+    with tempfile.TemporaryDirectory() as directory:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--home", directory, command, *(word.replace("\0", "") for word in words)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(argv)
+            except SystemExit as done:  # argparse's usage errors and --help
+                status = done.code if isinstance(done.code, int) else 2
+        assert status in (0, 1, 2)
+        assert all(ch == "\n" or ch.isprintable() for ch in out.getvalue() + err.getvalue())
