@@ -111,7 +111,8 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         type=timeout_seconds,
         default=TLS_TIMEOUT,
         metavar="SECONDS",
-        help="tlsverify at the prompt: time limit of each network step (default: %(default)s)",
+        help="tlsverify at the prompt: time limit of each network step, three times that for "
+        "each host (default: %(default)s)",
     )
     if not with_commands:
         return parser

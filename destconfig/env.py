@@ -39,7 +39,7 @@ def default_home() -> Path:
 
 
 TLS_TIMEOUT = 10.0
-"""tlsverify's default time limit of each network step, in seconds."""
+"""tlsverify's default time limit of each network step, in seconds (a host gets three)."""
 
 
 @dataclass
