@@ -508,3 +508,32 @@ def test_an_import_merged_past_the_limit_is_refused_by_the_command(tmp_path: Pat
         f"a table may have at most {MAX_ENTRIES}\n"
     )
     assert (home / "config.toml").read_bytes() == before
+
+
+def test_import_and_diff_of_a_device_are_refused_unread(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for args, status in ((("import", "/dev/zero"), 1), (("diff", "/dev/zero", "current"), 2)):
+        done = destconfig(home, *args, memory=600 << 20)
+        assert (done.returncode, done.stdout) == (status, ""), args
+        assert done.stderr == "destconfig: cannot read /dev/zero: not a regular file\n"
+
+
+def test_import_reads_a_pipe_the_user_names(tmp_path: Path) -> None:
+    home, other = tmp_path / "home", tmp_path / "other"
+    assert destconfig(other, "new", "piped.example").returncode == 0
+    done = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'exec "$0" -m destconfig --home "$1" import <("$0" -m destconfig --home "$2" export -)',
+            sys.executable,
+            str(home),
+            str(other),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert set(Store(home).load().entries) == {"piped.example"}

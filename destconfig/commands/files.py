@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from destconfig.console import escape
 from destconfig.formats import MAX_FILE_BYTES, Format, FormatError
 from destconfig.messages import TABLE_NOT_CHANGED, error_lines
 from destconfig.model import Table
+from destconfig.safeio import NotAFile, read_descriptor
 from destconfig.store import atomic_write
 
 STDIO = "-"
@@ -66,11 +70,7 @@ def read_table_file(name: str, fmt: Format, *, importing: bool = True) -> Table:
     """
     status = 1 if importing else 2
     try:
-        if name == STDIO:
-            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        else:
-            with Path(name).open("rb") as stream:
-                data = stream.read(MAX_FILE_BYTES + 1)
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1) if name == STDIO else _read_named(name)
     except OSError as error:
         raise CommandError(f"cannot read {escape(name)}: {error.strerror}", status) from None
     try:
@@ -80,6 +80,21 @@ def read_table_file(name: str, fmt: Format, *, importing: bool = True) -> Table:
         if importing:
             lines.append(TABLE_NOT_CHANGED)
         raise CommandError("\n".join(lines), status) from None
+
+
+def _read_named(name: str) -> bytes:
+    """A file's bytes, at most one past the limit: a regular file, or a pipe the user
+    named (``<(command)``); a device (``/dev/zero``) or a directory is refused unread."""
+    descriptor = os.open(name, os.O_RDONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            raise NotAFile(name)
+        return read_descriptor(descriptor, MAX_FILE_BYTES)
+    finally:
+        os.close(descriptor)
 
 
 def merged(current: Table, loaded: Table, *, replace_default: bool) -> Table:
