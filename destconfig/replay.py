@@ -5,13 +5,25 @@ for an answer, the output so far must equal the transcript so far; the answer is
 the rest of the transcript's line after the prompt. When the transcript's last
 line is a prompt with nothing typed, the replay gives end of input there. The
 replay passes when the whole output equals the whole transcript.
+
+Each prompt compares only the output written since the previous one, so a
+replay takes time in proportion to the transcript, however many answers it has.
+
+What a replay reads is bounded, since a transcript may come from anyone: it is
+a regular file of at most :data:`MAX_TRANSCRIPT_BYTES` of UTF-8 text without
+NUL bytes, and its ``NAME.files/`` holds only regular files (each within the
+table readers' limit) and directories, found without following symbolic links.
+Anything else is refused with a one-line reason before the shell starts.
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +34,7 @@ from typing import TYPE_CHECKING, TextIO
 from destconfig.console import Console, escape
 from destconfig.dialogue.reader import StreamReader
 from destconfig.env import Environment
+from destconfig.formats import MAX_FILE_BYTES
 from destconfig.store import CONFIGURATION_DIR, Store
 
 if TYPE_CHECKING:
@@ -32,6 +45,25 @@ TIMESTAMP = "TIMESTAMP"
 _STAMPED = re.compile(r"(Changes (?:committed|cleared): )(.*)")
 _TIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} \d{4} \S+")
 FILES_SUFFIX = ".files"
+MAX_TRANSCRIPT_BYTES = 16 * 1024 * 1024
+MAX_FILES_DEPTH = 8  # directories below NAME.files/ (IMPORT reads only its top level)
+# Opening never waits for a FIFO's writer nor takes a terminal as the controlling one.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+
+
+class ReplayError(Exception):
+    """A transcript, or a file beside it, that the replay refuses; the message says why."""
+
+
+def failure_reason(error: Exception) -> str:
+    """The reason on a FAIL line: the system's message, else the error's text or kind.
+
+    Some errors carry no system message (``strerror`` is ``None``), and some no
+    text at all; the line must still say something.
+    """
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -91,24 +123,65 @@ def first_difference(expected: str, actual: str, *, partial: bool = False) -> Di
 
 
 class _Answers:
-    """Takes each answer from the transcript at the point where the shell asks."""
+    """Takes each answer from the transcript at the point where the shell asks.
+
+    The output is append-only, so the lines already compared stay equal: each
+    call compares only what was written since the previous one. Comparing all
+    of it again at every prompt made a replay quadratic in its length.
+    """
 
     def __init__(self, transcript: str, output: io.StringIO) -> None:
         self._lines = transcript.split("\n")
         self._output = output
+        self._taken = 0  # position in the output up to which it was compared
+        self._line = 0  # index of the output line being written: those before it match
+        self._tail = ""  # what the output holds of that line so far
+        # The last line with text: after it, an empty answer is end of input.
+        self._last = next(
+            (index for index in range(len(self._lines) - 1, -1, -1) if self._lines[index]), -1
+        )
+
+    def _new_output(self) -> str:
+        self._output.seek(self._taken)
+        new = self._output.read()
+        self._taken = self._output.tell()  # and the stream is at its end again
+        return new
 
     def __call__(self) -> str | None:
-        printed = self._output.getvalue()
-        difference = first_difference("\n".join(self._lines), printed, partial=True)
-        if difference is not None:
-            raise _Mismatch(difference)
-        done = printed.split("\n")
-        index = len(done) - 1
-        answer = self._lines[index][len(done[-1]) :]
-        rest = self._lines[index + 1 :]
-        if answer == "" and all(line == "" for line in rest):
+        *complete, partial = (self._tail + self._new_output()).split("\n")
+        for line in complete:
+            self._check(line)
+        number = self._line + 1
+        if self._line >= len(self._lines):
+            raise _Mismatch(Difference(number, None, partial))
+        want = self._lines[self._line]
+        if not want.startswith(partial):
+            raise _Mismatch(Difference(number, want, partial))
+        self._tail = partial
+        answer = want[len(partial) :]
+        if answer == "" and self._line >= self._last:
             return None  # a final prompt with nothing typed: end of input
         return answer
+
+    def finish(self) -> Difference | None:
+        """After the session: the rest of the output, every line finished, ends the transcript."""
+        try:
+            for line in (self._tail + self._new_output()).split("\n"):
+                self._check(line)
+        except _Mismatch as mismatch:
+            return mismatch.difference
+        if self._line < len(self._lines):
+            return Difference(self._line + 1, self._lines[self._line], None)
+        return None
+
+    def _check(self, line: str) -> None:
+        """Compare one finished output line with the transcript's next line."""
+        number = self._line + 1
+        if self._line >= len(self._lines):
+            raise _Mismatch(Difference(number, None, line))
+        if not lines_match(self._lines[self._line], line):
+            raise _Mismatch(Difference(number, self._lines[self._line], line))
+        self._line += 1
 
 
 _VALUE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
@@ -131,7 +204,12 @@ def replay_text(
     ca_file: Path | None = None,
     network: Network | None = None,
 ) -> Difference | None:
-    """Replay one transcript; ``None`` when it passes."""
+    """Replay one transcript; ``None`` when it passes.
+
+    *files*, a transcript's ``NAME.files/``, is copied into the temporary home's
+    ``configuration/`` first (see :func:`copy_files`); :class:`ReplayError` when
+    it holds something other than regular files and directories.
+    """
     from destconfig.shell.host import Shell
 
     transcript = substitute(transcript, values or {})
@@ -140,8 +218,8 @@ def replay_text(
     try:
         store = Store(home)
         store.prepare()
-        if files is not None and files.is_dir():
-            shutil.copytree(files, home / CONFIGURATION_DIR, dirs_exist_ok=True)
+        if files is not None:
+            copy_files(files, home / CONFIGURATION_DIR)
         output = io.StringIO()
         env = Environment(
             stdin=io.BytesIO(),
@@ -153,13 +231,14 @@ def replay_text(
             network=network,
         )
         console = Console(output)
-        reader = StreamReader(_Answers(transcript, output), console)
+        answers = _Answers(transcript, output)
+        reader = StreamReader(answers, console)
         shell = Shell(env, store=store, committed=store.load(), console=console, reader=reader)
         try:
             shell.run()
         except _Mismatch as mismatch:
             return mismatch.difference
-        return first_difference(transcript, output.getvalue())
+        return answers.finish()
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -172,8 +251,176 @@ def files_for(transcript: Path) -> Path:
 def replay_file(
     path: Path, *, values: Mapping[str, str] | None = None, ca_file: Path | None = None
 ) -> Difference | None:
-    text = path.read_bytes().decode("utf-8", errors="replace")
+    """Replay the transcript at *path* with its ``NAME.files/``.
+
+    :class:`ReplayError` (or :class:`OSError`) when either cannot be used.
+    """
+    text = read_transcript(path)
     return replay_text(text, files_for(path), values=values, ca_file=ca_file)
+
+
+def read_transcript(path: Path) -> str:
+    """The text of the transcript at *path* (a symbolic link to a regular file is followed).
+
+    A FIFO could block the replay and a device might never end, so anything but
+    a regular file is refused before it is opened, and checked again once open
+    (it may have been replaced in between). At most one byte past the limit is
+    read, whatever the file claims its size is.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise ReplayError(f"not a regular file ({_kind(mode)})")
+    limit = MAX_TRANSCRIPT_BYTES
+    too_large = ReplayError(f"the transcript is larger than {limit} bytes")
+    descriptor = os.open(path, _OPEN_FLAGS)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReplayError(f"not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > limit:
+            raise too_large
+        data = _read_at_most(descriptor, limit)
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise too_large
+    return transcript_text(data)
+
+
+def transcript_text(data: bytes) -> str:
+    """A transcript's bytes as text; :class:`ReplayError` naming the line of the first bad byte.
+
+    The comparison is of text, so bytes that are not UTF-8 cannot be compared
+    (read leniently, they would match whatever the shell echoes for them); a
+    NUL byte is no part of any session. An empty file is no transcript at all:
+    every session starts with a prompt.
+    """
+    if not data:
+        raise ReplayError("the transcript is empty")
+    bad: int | None = None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = error.start
+    nul = data.find(b"\0")
+    if nul >= 0 and (bad is None or nul < bad):
+        raise ReplayError(f"line {_line_of(data, nul)} of the transcript contains a NUL byte")
+    if bad is not None:
+        raise ReplayError(f"line {_line_of(data, bad)} of the transcript is not valid UTF-8 text")
+    return text
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    """At most *limit* + 1 bytes: one byte more than allowed shows that a file is too large."""
+    with os.fdopen(descriptor, "rb", closefd=False) as stream:
+        return stream.read(limit + 1)
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISREG, "a regular file"),
+)
+
+
+def _kind(mode: int) -> str:
+    """What a file is, for a message."""
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
+
+
+def copy_files(files: Path, target: Path) -> None:
+    """Copy a transcript's ``NAME.files/`` into *target* (the temporary ``configuration/``).
+
+    Only regular files and directories are copied, each found and opened without
+    following symbolic links: a link could bring in a file from outside, which an
+    IMPORT in the transcript would then print, or a device that never ends. Each
+    file is bounded by the table readers' limit. Anything else is refused with a
+    :class:`ReplayError` naming it, and nothing of it is read. No ``NAME.files``
+    at all is no files.
+    """
+    try:
+        mode = os.lstat(files).st_mode
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENAMETOOLONG):  # none, or none possible
+            return
+        raise
+    if not stat.S_ISDIR(mode):
+        raise ReplayError(f"{_shown(files)}: not a directory ({_kind(mode)})")
+    descriptor = _open_directory(str(files), None, files)
+    try:
+        _copy_directory(descriptor, files, target, 0)
+    finally:
+        os.close(descriptor)
+
+
+def _shown(path: Path) -> str:
+    return escape(str(path))
+
+
+def _open_directory(name: str, parent: int | None, path: Path) -> int:
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    except OSError as error:  # replaced since it was looked at
+        raise ReplayError(f"{_shown(path)}: {failure_reason(error)}") from None
+
+
+def _copy_directory(source: int, path: Path, target: Path, depth: int) -> None:
+    """Copy the directory open as *source* (shown as *path*) into the existing *target*."""
+    try:
+        names = sorted(os.listdir(source))
+    except OSError as error:
+        raise ReplayError(f"{_shown(path)}: {failure_reason(error)}") from None
+    for name in names:
+        entry = path / name
+        try:
+            mode = os.stat(name, dir_fd=source, follow_symlinks=False).st_mode
+            if stat.S_ISREG(mode):
+                (target / name).write_bytes(_read_file(source, name, entry))
+            elif stat.S_ISDIR(mode):
+                if depth == MAX_FILES_DEPTH:
+                    raise ReplayError(
+                        f"{_shown(entry)}: directories nested more than {MAX_FILES_DEPTH} deep"
+                    )
+                child = _open_directory(name, source, entry)
+                try:
+                    (target / name).mkdir(mode=0o700)
+                    _copy_directory(child, entry, target / name, depth + 1)
+                finally:
+                    os.close(child)
+            else:
+                raise ReplayError(
+                    f"{_shown(entry)}: not a regular file or directory ({_kind(mode)})"
+                )
+        except OSError as error:
+            raise ReplayError(f"{_shown(entry)}: {failure_reason(error)}") from None
+
+
+def _read_file(directory: int, name: str, path: Path) -> bytes:
+    """The bytes of the regular file *name* in *directory*, opened without following a link."""
+    descriptor = os.open(name, _OPEN_FLAGS | os.O_NOFOLLOW, dir_fd=directory)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):  # replaced since it was looked at
+            raise ReplayError(
+                f"{_shown(path)}: not a regular file or directory ({_kind(info.st_mode)})"
+            )
+        too_large = ReplayError(f"{_shown(path)}: larger than {MAX_FILE_BYTES} bytes")
+        if info.st_size > MAX_FILE_BYTES:
+            raise too_large
+        data = _read_at_most(descriptor, MAX_FILE_BYTES)
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_FILE_BYTES:
+        raise too_large
+    return data
 
 
 def replay_files(
@@ -183,14 +430,18 @@ def replay_files(
     values: Mapping[str, str] | None = None,
     ca_file: Path | None = None,
 ) -> int:
-    """``destconfig replay``: PASS or FAIL per file; 0 when all pass, 1 otherwise."""
+    """``destconfig replay``: PASS or FAIL per file; 0 when all pass, 1 otherwise.
+
+    A transcript that cannot be replayed is one FAIL line with the reason, and
+    the others are still replayed.
+    """
     status = 0
     for path in paths:
         name = escape(str(path))
         try:
             difference = replay_file(path, values=values, ca_file=ca_file)
-        except OSError as error:
-            out.write(f"FAIL {name}: {error.strerror}\n")
+        except (OSError, ReplayError) as error:
+            out.write(f"FAIL {name}: {failure_reason(error)}\n")
             status = 1
             continue
         if difference is None:

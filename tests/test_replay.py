@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
+from destconfig import replay
 from destconfig.replay import (
     FIXED_TIME,
     Difference,
@@ -338,3 +341,58 @@ def test_replay_file_compares_a_crlf_transcript_byte_for_byte(tmp_path: Path) ->
     difference = replay_file(crlf)
     assert difference is not None
     assert difference.line == 1
+
+
+# --- long transcripts ---------------------------------------------------------------------
+
+# One round: an unknown command, then into the menu and straight out (three answers).
+ROUND = (
+    "ESA> frobnicate\n"
+    "\n"
+    "Unknown command or missing feature key: frobnicate\n"
+    "\n"
+    "ESA> destconfig\n"
+    "\n" + MENU + "[]> \n"
+    "\n"
+)
+
+
+def long_transcript(rounds: int) -> str:
+    return ROUND * rounds + "ESA> \n"
+
+
+def test_one_round_is_a_valid_transcript() -> None:
+    assert replay_text(long_transcript(1)) is None
+
+
+def test_a_difference_late_in_a_long_transcript_is_reported() -> None:
+    text = long_transcript(2000)
+    lines = text.count("\n")
+    last = "Unknown command or missing feature key: frobnicate"
+    cut = text.rindex(last)
+    changed = text[:cut] + last + "!" + text[cut + len(last) :]
+    number = text[:cut].count("\n") + 1
+    assert number > lines - len(ROUND.split("\n"))
+    assert replay_text(changed) == Difference(number, last + "!", last)
+    # A prompt that differs late: the output stops short inside that line.
+    cut = text.rindex("[]> ")
+    changed = text[:cut] + "[1]> " + text[cut + len("[]> ") :]
+    number = text[:cut].count("\n") + 1
+    assert replay_text(changed) == Difference(number, "[1]> ", "[]> ")
+
+
+def test_each_line_is_compared_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each prompt compares only the output written since the previous one."""
+    calls = 0
+    compare = replay.lines_match
+
+    def counting(expected: str, actual: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return compare(expected, actual)
+
+    monkeypatch.setattr(replay, "lines_match", counting)
+    text = long_transcript(1000)
+    assert replay_text(text) is None
+    lines = text.count("\n") + 1
+    assert calls == lines
