@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from destconfig import operations
 from destconfig.commands.context import CommandError, Context
 from destconfig.commands.options import (
     add_setting_options,
@@ -19,14 +20,7 @@ from destconfig.commands.options import (
     given,
 )
 from destconfig.console import escape
-from destconfig.formats import quote
-from destconfig.messages import (
-    DEMO_CERTIFICATE_NOTE,
-    NOTHING_TO_COMMIT,
-    already_exists,
-    committed,
-    not_found,
-)
+from destconfig.messages import DEMO_CERTIFICATE_NOTE, NOTHING_TO_COMMIT, committed
 from destconfig.model import DEMO_CERTIFICATE, Settings, Table
 from destconfig.store import BusyError, ConflictError, StoreError, TooLarge, format_time
 from destconfig.tablediff import diff, render_diff
@@ -126,7 +120,10 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
     """Make *change* to the committed table and commit it (or show it, with --dry-run)."""
     with ctx.store.locked():
         before = ctx.load()
-        after = change(before)
+        try:
+            after = change(before)
+        except operations.Refused as refusal:
+            raise CommandError(refusal.message) from None
         if args.dry_run:
             difference = diff(before, after)
             if not difference.empty:
@@ -153,37 +150,30 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
 
 def run_new(args: argparse.Namespace, ctx: Context) -> int:
     def change(table: Table) -> Table:
-        if args.dest in table.entries:
-            raise CommandError(already_exists(args.dest))
-        return table.with_entry(args.dest, changed_entry(None, given(args)))
+        operations.require_new(table, args.dest)
+        return operations.new_entry(table, args.dest, changed_entry(None, given(args)))
 
     return apply(ctx, args, change, comment_of(args, ["new", args.dest]))
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:
     def change(table: Table) -> Table:
-        if args.dest not in table.entries:
-            raise CommandError(not_found(args.dest))
-        return table.with_entry(args.dest, changed_entry(table.entries[args.dest], given(args)))
+        entry = operations.require_existing(table, args.dest)
+        return operations.edit_entry(table, args.dest, changed_entry(entry, given(args)))
 
     return apply(ctx, args, change, comment_of(args, ["edit", args.dest]))
 
 
 def run_delete(args: argparse.Namespace, ctx: Context) -> int:
     def change(table: Table) -> Table:
-        missing = [dest for dest in args.dests if dest not in table.entries]
-        if missing:
-            raise CommandError(not_found(missing[0]))
-        for dest in dict.fromkeys(args.dests):
-            table = table.without_entry(dest)
-        return table
+        return operations.delete_entries(table, args.dests)
 
     return apply(ctx, args, change, comment_of(args, ["delete", *args.dests]))
 
 
 def run_default(args: argparse.Namespace, ctx: Context) -> int:
     def change(table: Table) -> Table:
-        return table.with_default(changed_default(table.default, given(args)))
+        return operations.set_default(table, changed_default(table.default, given(args)))
 
     return apply(ctx, args, change, comment_of(args, ["default"]))
 
@@ -192,17 +182,13 @@ def run_setup(args: argparse.Namespace, ctx: Context) -> int:
     def change(table: Table) -> Table:
         settings = table.settings
         if args.certificate is not None:
-            if args.certificate not in table.certificates:
-                known = ", ".join(table.certificates)
-                raise CommandError(
-                    f"unknown certificate {quote(args.certificate)}; the certificates are {known}"
-                )
             settings = settings.model_copy(update={"certificate": args.certificate})
-            if args.certificate == DEMO_CERTIFICATE:
-                ctx.err.write(DEMO_CERTIFICATE_NOTE + "\n")
         if args.tls_alert is not None:
             settings = settings.model_copy(update={"tls_alert": args.tls_alert == "on"})
-        return table.with_settings(Settings.model_validate(settings.model_dump()))
+        changed = operations.set_settings(table, Settings.model_validate(settings.model_dump()))
+        if args.certificate == DEMO_CERTIFICATE:
+            ctx.err.write(DEMO_CERTIFICATE_NOTE + "\n")
+        return changed
 
     return apply(ctx, args, change, comment_of(args, ["setup"]))
 
@@ -210,4 +196,4 @@ def run_setup(args: argparse.Namespace, ctx: Context) -> int:
 def run_clear(args: argparse.Namespace, ctx: Context) -> int:
     if not args.yes:
         raise CommandError("clear removes every entry: confirm with --yes", 2)
-    return apply(ctx, args, Table.cleared, comment_of(args, ["clear"]))
+    return apply(ctx, args, operations.clear, comment_of(args, ["clear"]))

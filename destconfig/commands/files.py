@@ -9,12 +9,11 @@ import stat
 import sys
 from pathlib import Path
 
-from destconfig import formats
+from destconfig import formats, operations
 from destconfig.commands.changes import apply, comment_of, commit_options
 from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
-from destconfig.formats import MAX_FILE_BYTES, Format, FormatError
-from destconfig.messages import TABLE_NOT_CHANGED, error_lines
+from destconfig.formats import MAX_FILE_BYTES, Format
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, read_descriptor
 from destconfig.store import atomic_write
@@ -74,12 +73,9 @@ def read_table_file(name: str, fmt: Format, *, importing: bool = True) -> Table:
     except OSError as error:
         raise CommandError(f"cannot read {escape(name)}: {error.strerror}", status) from None
     try:
-        return fmt.loads(data)
-    except FormatError as error:
-        lines = error_lines(escape(name), error.problems)
-        if importing:
-            lines.append(TABLE_NOT_CHANGED)
-        raise CommandError("\n".join(lines), status) from None
+        return operations.read_import(data, fmt, escape(name), importing=importing)
+    except operations.Refused as refusal:
+        raise CommandError(refusal.message, status) from None
 
 
 def _read_named(name: str) -> bytes:
@@ -97,19 +93,6 @@ def _read_named(name: str) -> bytes:
         os.close(descriptor)
 
 
-def merged(current: Table, loaded: Table, *, replace_default: bool) -> Table:
-    """The file's entries added to (or replacing) the current ones; its profiles join."""
-    entries = {**current.entries, **loaded.entries}
-    profiles = tuple(sorted(set(current.bounce_profiles) | set(loaded.bounce_profiles)))
-    return current.model_copy(
-        update={
-            "entries": entries,
-            "bounce_profiles": profiles,
-            "default": loaded.default if replace_default else current.default,
-        }
-    )
-
-
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.replace_default and not args.merge:
         raise CommandError("--replace-default goes with --merge", 2)
@@ -118,8 +101,8 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
 
     def change(table: Table) -> Table:
         if args.merge:
-            return merged(table, loaded, replace_default=args.replace_default)
-        return formats.imported(table, loaded, fmt)
+            return operations.merged(table, loaded, replace_default=args.replace_default)
+        return operations.imported(table, loaded, full=fmt.full)
 
     return apply(ctx, args, change, comment_of(args, ["import", args.file]))
 

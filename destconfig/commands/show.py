@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from destconfig import operations
 from destconfig.commands.context import Context, effective_values, table_document
 from destconfig.commands.options import destination_or_word
-from destconfig.messages import not_found
 from destconfig.model import Table
-from destconfig.render.detail import render_all, render_default, render_entry
 from destconfig.render.listing import DEFAULT_ROW, render_list
 
 FORMATS = ("text", "json", "toml")
@@ -68,25 +67,13 @@ def _details(table: Table, key: str | None) -> dict[str, Any]:
 
 def run_detail(args: argparse.Namespace, ctx: Context) -> int:
     table = ctx.load()
-    target: str = args.target
-    if target not in ("default", "all") and target not in table.entries:
-        ctx.error(not_found(target))
+    try:
+        shown = operations.detail(table, args.target)
+    except operations.Refused as refusal:
+        ctx.error(refusal.message)
         return 1
     if args.format == "text":
-        if target == "default":
-            text = render_default(table.default)
-        elif target == "all":
-            text = render_all(table)
-        else:
-            text = render_entry(target, table.entries[target], table.default)
-        ctx.out.write(text + "\n")
-        return 0
-    keys: list[str | None]
-    if target == "default":
-        keys = [None]
-    elif target == "all":
-        keys = [*table.sorted_keys(), None]
+        ctx.out.write(operations.detail_text(table, shown) + "\n")
     else:
-        keys = [target]
-    ctx.document({"details": [_details(table, key) for key in keys]}, args.format)
+        ctx.document({"details": [_details(table, key) for key in shown.keys]}, args.format)
     return 0

@@ -11,23 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from destconfig import formats
+from destconfig import formats, operations
 from destconfig.confdir import BadName, check_name
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.dialogue import flows
 from destconfig.dialogue.questions import Abandon, Invalid, Text, YesNo
-from destconfig.formats import MAX_ERRORS, FormatError
-from destconfig.messages import (
-    TABLE_NOT_CHANGED,
-    already_exists,
-    banner,
-    error_lines,
-    invalid_destination,
-    not_found,
-)
+from destconfig.formats import MAX_ERRORS
+from destconfig.messages import banner, invalid_destination
 from destconfig.model import DefaultEntry, Entry, Settings
-from destconfig.render.detail import render_all, render_default, render_entry
 from destconfig.render.listing import render_list
 from destconfig.store import CONFIGURATION_DIR
 
@@ -51,55 +43,47 @@ def parse_destination(answer: str) -> str:
         raise Invalid(invalid_destination(answer)) from None
 
 
-def _ask_existing(shell: Shell, text: str) -> str | None:
-    """A destination that has an entry, or ``None`` after the not-found message."""
+def _ask_existing(shell: Shell, text: str) -> str:
+    """A destination that has an entry (else :class:`Refused`, with the not-found words)."""
     key = shell.dialogue.ask(Text(text, parse_destination, words=shell.table.entries.keys()))
-    if key not in shell.table.entries:
-        shell.console.reject(not_found(key))
-        return None
+    operations.require_existing(shell.table, key)
     return key
 
 
 def do_new(shell: Shell) -> bool:
     key = shell.dialogue.ask(Text("Enter the domain you wish to configure.", parse_destination))
-    if key in shell.table.entries:
-        shell.console.reject(already_exists(key))
-        return False
+    operations.require_new(shell.table, key)
     draft: flows.Draft = {}
     flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key, new=True), shell.dialogue)
-    shell.table = shell.table.with_entry(key, Entry(**draft))
+    shell.table = operations.new_entry(shell.table, key, Entry(**draft))
     return True
 
 
 def do_edit(shell: Shell) -> bool:
     key = _ask_existing(shell, "Enter the domain you wish to edit.")
-    if key is None:
-        return False
     draft = shell.table.entries[key].model_dump()
     flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key), shell.dialogue)
-    shell.table = shell.table.with_entry(key, Entry(**draft))
+    shell.table = operations.edit_entry(shell.table, key, Entry(**draft))
     return True
 
 
 def do_delete(shell: Shell) -> bool:
     key = _ask_existing(shell, "Enter the domain you wish to delete.")
-    if key is None:
-        return False
-    shell.table = shell.table.without_entry(key)
+    shell.table = operations.delete_entries(shell.table, [key])
     return True
 
 
 def do_default(shell: Shell) -> bool:
     draft = shell.table.default.model_dump()
     flows.run(flows.DEFAULT_FLOW, draft, flows.Context(shell.table), shell.dialogue)
-    shell.table = shell.table.with_default(DefaultEntry(**draft))
+    shell.table = operations.set_default(shell.table, DefaultEntry(**draft))
     return True
 
 
 def do_setup(shell: Shell) -> bool:
     draft = shell.table.settings.model_dump()
     flows.run(flows.SETUP_FLOW, draft, flows.Context(shell.table), shell.dialogue)
-    shell.table = shell.table.with_settings(Settings(**draft))
+    shell.table = operations.set_settings(shell.table, Settings(**draft))
     return False
 
 
@@ -129,19 +113,12 @@ def do_detail(shell: Shell) -> bool:
     table = shell.table
     words = ("DEFAULT", "ALL", *table.entries)
     target = shell.dialogue.ask(Text(DETAIL_QUESTION, _detail_target, words=words))
-    if target == "default":
-        shell.console.block(render_default(table.default))
-    elif target == "all":
-        shell.console.block(render_all(table))
-    elif target in table.entries:
-        shell.console.block(render_entry(target, table.entries[target], table.default))
-    else:
-        shell.console.reject(not_found(escape(target)))
+    shell.console.block(operations.detail_text(table, operations.detail(table, target)))
     return False
 
 
 def do_clear(shell: Shell) -> bool:
-    shell.table = shell.table.cleared()
+    shell.table = operations.clear(shell.table)
     return True
 
 
@@ -171,13 +148,8 @@ def do_import(shell: Shell) -> bool:
         shell.console.reject(f'The file "{shown}" cannot be read: {_reason(error)}.')
         return False
     fmt = formats.for_name(name)
-    try:
-        loaded = fmt.loads(data)
-    except FormatError as error:
-        lines = error_lines(shown, error.problems[:MAX_ERRORS])
-        shell.console.reject("\n".join([*lines, TABLE_NOT_CHANGED]))
-        return False
-    shell.table = formats.imported(shell.table, loaded, fmt)
+    loaded = operations.read_import(data, fmt, shown, shown=MAX_ERRORS)
+    shell.table = operations.imported(shell.table, loaded, full=fmt.full)
     return True
 
 
@@ -241,6 +213,9 @@ def run_menu(shell: Shell) -> None:
         try:
             show_banner = item.run(shell)
         except Abandon:
+            continue
+        except operations.Refused as refusal:
+            shell.console.reject(refusal.message)
             continue
         if show_banner:
             shell.console.block(banner(len(shell.table.entries)))

@@ -1,0 +1,166 @@
+"""The operations both front ends make on a table, decided in one place.
+
+The shell asks questions and the one-shot commands read options; both then call
+these functions, which take a table and arguments and return a new table, or
+raise :class:`Refused` carrying the words both front ends show. So each refusal
+is worded once, and a rule (all the entries to delete must exist, an import's
+profiles join the known ones) cannot differ between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from destconfig.console import escape
+from destconfig.formats import FormatError, quote
+from destconfig.messages import TABLE_NOT_CHANGED, already_exists, error_lines, not_found
+from destconfig.render.detail import render_default, render_entry
+
+if TYPE_CHECKING:
+    from destconfig.formats import Format, Problem
+    from destconfig.model import DefaultEntry, Entry, Settings, Table
+
+
+class Refused(Exception):
+    """An operation that cannot be made; *message* is what the user is told."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def require_new(table: Table, key: str) -> None:
+    """NEW of a destination that has an entry is refused before any question."""
+    if key in table.entries:
+        raise Refused(already_exists(key))
+
+
+def require_existing(table: Table, key: str) -> Entry:
+    """The entry of *key*; EDIT or DELETE of a destination without one is refused."""
+    entry = table.entries.get(key)
+    if entry is None:
+        raise Refused(not_found(key))
+    return entry
+
+
+def new_entry(table: Table, key: str, entry: Entry) -> Table:
+    require_new(table, key)
+    return table.with_entry(key, entry)
+
+
+def edit_entry(table: Table, key: str, entry: Entry) -> Table:
+    require_existing(table, key)
+    return table.with_entry(key, entry)
+
+
+def delete_entries(table: Table, keys: Sequence[str]) -> Table:
+    """Every entry of *keys* removed; all must exist, or none is removed."""
+    for key in keys:
+        require_existing(table, key)
+    for key in dict.fromkeys(keys):
+        table = table.without_entry(key)
+    return table
+
+
+def set_default(table: Table, default: DefaultEntry) -> Table:
+    return table.with_default(default)
+
+
+def set_settings(table: Table, settings: Settings) -> Table:
+    """The global settings replaced; the certificate must be one the table knows."""
+    if settings.certificate not in table.certificates:
+        known = ", ".join(table.certificates)
+        raise Refused(
+            f"unknown certificate {quote(settings.certificate)}; the certificates are {known}"
+        )
+    return table.with_settings(settings)
+
+
+def clear(table: Table) -> Table:
+    return table.cleared()
+
+
+def _joined_profiles(current: Table, loaded: Table) -> tuple[str, ...]:
+    return tuple(sorted(set(current.bounce_profiles) | set(loaded.bounce_profiles)))
+
+
+def imported(current: Table, loaded: Table, *, full: bool) -> Table:
+    """The table after importing *loaded* in place of it.
+
+    A full format (TOML, JSON) replaces the whole configuration. The appliance's
+    table file replaces the default entry and the entries; the global settings
+    stay, and the profiles the file uses join the known ones.
+    """
+    if full:
+        return loaded
+    return current.model_copy(
+        update={
+            "default": loaded.default,
+            "entries": loaded.entries,
+            "bounce_profiles": _joined_profiles(current, loaded),
+        }
+    )
+
+
+def merged(current: Table, loaded: Table, *, replace_default: bool) -> Table:
+    """The file's entries added to (or replacing) the current ones; its profiles join."""
+    return current.model_copy(
+        update={
+            "entries": {**current.entries, **loaded.entries},
+            "bounce_profiles": _joined_profiles(current, loaded),
+            "default": loaded.default if replace_default else current.default,
+        }
+    )
+
+
+def read_import(
+    data: bytes, fmt: Format, shown_name: str, *, shown: int | None = None, importing: bool = True
+) -> Table:
+    """The table in *data*; a file with problems is refused with a line for each.
+
+    *shown_name* is the file's name as the user sees it (already escaped);
+    *shown* cuts the list (the shell shows ten). An import ends the list with the
+    note that the table was not changed.
+    """
+    try:
+        return fmt.loads(data)
+    except FormatError as error:
+        problems: list[Problem] = error.problems if shown is None else error.problems[:shown]
+        lines = error_lines(shown_name, problems)
+        if importing:
+            lines.append(TABLE_NOT_CHANGED)
+        raise Refused("\n".join(lines)) from None
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What DETAIL shows: the keys of the entries in order, ``None`` for the default entry."""
+
+    keys: tuple[str | None, ...]
+
+
+def detail(table: Table, target: str) -> Detail:
+    """DETAIL of *target*: ``default``, ``all``, or a stored key (else refused as not found).
+
+    *target* that is no destination at all is quoted as typed (escaped) in the refusal.
+    """
+    if target == "default":
+        return Detail((None,))
+    if target == "all":
+        return Detail((*table.sorted_keys(), None))
+    if target not in table.entries:
+        raise Refused(not_found(escape(target)))
+    return Detail((target,))
+
+
+def detail_text(table: Table, shown: Detail) -> str:
+    """DETAIL's blocks, separated by an empty line."""
+    return "\n\n".join(_block(table, key) for key in shown.keys)
+
+
+def _block(table: Table, key: str | None) -> str:
+    if key is None:
+        return render_default(table.default)
+    return render_entry(key, table.entries[key], table.default)
