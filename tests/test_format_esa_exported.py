@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from destconfig import formats
 from destconfig.formats import FormatError, esa
 from destconfig.model import Entry, LimitApply, LimitType, Table, Tls
 from tests.strategies import tables
@@ -110,3 +111,39 @@ def test_an_edited_export_is_read_alike_or_line_by_line(
 )
 def test_other_layouts_step_aside(text: str) -> None:
     assert esa._as_exported(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BASE + "\n[x.example]\n" + "tls = 1\n" * (len(esa.KEYS) + 1),  # more lines than keys
+        BASE + "\n[x.example]\n" + "tls = 1\n" * len(esa.KEYS),  # as many, one written twice
+        BASE.replace("\n\n", "\n\n\n"),
+        BASE.replace("\n\n", "\n\n[y.example]\n", 1),  # a header right after a header
+    ],
+)
+def test_layouts_found_out_early_step_aside(text: str) -> None:
+    assert esa._as_exported(text) is None
+    agrees(text)
+
+
+def test_more_sections_than_a_table_may_have_entries_step_aside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sections = BASE.count("\n\n")  # the entries of BASE
+    monkeypatch.setattr(formats, "MAX_ENTRIES", sections)
+    assert esa._as_exported(BASE) is not None
+    monkeypatch.setattr(formats, "MAX_ENTRIES", sections - 1)
+    assert esa._as_exported(BASE) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables(), st.integers(1, 40))
+def test_an_export_read_a_stretch_at_a_time_reads_alike(table: Table, stretch: int) -> None:
+    """However the text is cut into stretches, the sections are the same."""
+    text = esa.dumps(table).decode()
+    whole = esa._as_exported(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(esa, "_AT_ONCE", stretch)
+        assert esa._as_exported(text) == whole
+        assert esa._values(esa._read(text)) == whole

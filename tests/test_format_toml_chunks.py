@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from destconfig import formats
 from destconfig.formats import FormatError
 from destconfig.formats import toml as toml_format
 from destconfig.model import Entry, IpSort, Table, Tls
@@ -167,3 +168,19 @@ def test_a_value_cut_between_chunks_is_read_whole() -> None:
 @given(st.binary(max_size=200))
 def test_any_bytes_after_the_entries_header_agree(tail: bytes) -> None:
     assert_same_reading(toml_format.dumps(big_table(3)) + tail)
+
+
+def test_no_more_entries_than_a_table_may_have_are_read_in_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chunked reading stops past the limit; the count a piece at a time names the
+    line of the first entry beyond it."""
+    data = toml_format.dumps(big_table(2 * CHUNK + 7))
+    monkeypatch.setattr(formats, "MAX_ENTRIES", 2 * CHUNK + 7)
+    assert in_chunks(data) == big_table(2 * CHUNK + 7)
+    monkeypatch.setattr(formats, "MAX_ENTRIES", CHUNK + 1)
+    assert in_chunks(data) is None
+    header = data.decode().split("\n").index("[entries]") + 1  # its line
+    assert problems(data) == [
+        (header + CHUNK + 2, f"the table has more than {CHUNK + 1} entries")  # entry CHUNK + 2
+    ]

@@ -6,6 +6,8 @@ shell and the one-shot commands choose a format the same way.
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from destconfig.model import Table
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 250_000  # the most entries a table may have (the store commits no more)
 MAX_ERRORS = 10  # the shell shows this many
 MAX_PROBLEMS = 100  # a format keeps at most this many, the first in line order
 _QUOTE_MAX = 60
@@ -34,20 +37,37 @@ class Problems:
     """Collects problems, keeping only the first :data:`MAX_PROBLEMS` in line order.
 
     A hostile file may have a problem on every one of millions of lines; the
-    collection stays small whatever the order problems are found in.
+    collection stays small whatever the order problems are found in. Once it is
+    full, :meth:`wanted` says which lines can no longer add a kept problem, so that
+    a reader stops working out messages (a suggestion, a quote) nobody will see.
     """
 
     def __init__(self) -> None:
         self._kept: list[Problem] = []
+        self._full_from: int | None = None  # a problem on this line or after is not kept
+
+    def wanted(self, line: int | None) -> bool:
+        """Whether a problem on *line* could still be among the kept ones.
+
+        Once ``False`` for a line, it stays so: more problems only push it further back.
+        """
+        return self._full_from is None or (line or 0) < self._full_from
 
     def append(self, problem: Problem) -> None:
+        if not self.wanted(problem.line):
+            return
         self._kept.append(problem)
-        if len(self._kept) >= 2 * MAX_PROBLEMS:
+        if len(self._kept) >= 2 * MAX_PROBLEMS or (
+            self._full_from is None and len(self._kept) >= MAX_PROBLEMS
+        ):
             self._prune()
 
     def _prune(self) -> None:
         self._kept.sort(key=_line_order)  # stable: same-line problems keep their order
         del self._kept[MAX_PROBLEMS:]
+        if len(self._kept) == MAX_PROBLEMS:
+            # A later problem on the last kept line comes after it (the sort is stable).
+            self._full_from = _line_order(self._kept[-1])
 
     def __bool__(self) -> bool:
         return bool(self._kept)
@@ -83,6 +103,72 @@ def decoded(data: bytes) -> str:
     except UnicodeDecodeError as error:
         line = text.count(b"\n", 0, error.start) + 1
         raise FormatError([Problem(line, "the line is not valid UTF-8 text")]) from None
+
+
+def too_many_entries(line: int | None) -> Problem:
+    """The problem of a table of more than :data:`MAX_ENTRIES` entries, on the line of
+    the first entry beyond them where the reader knows it."""
+    return Problem(line, f"the table has more than {MAX_ENTRIES} entries")
+
+
+INT_DIGITS = 4300  # Python's default int-string conversion limit (sys.int_info)
+
+
+def digits_most() -> int:
+    """The most digits a number in a file may have in a row.
+
+    Python refuses to convert a longer decimal integer (``ValueError``, its limit
+    may be lowered), and where the limit is lifted conversion takes time quadratic
+    in the length: so never more than the default limit either.
+    """
+    limit = sys.get_int_max_str_digits()
+    return min(limit, INT_DIGITS) if limit else INT_DIGITS
+
+
+def number_too_long(line: int | None) -> Problem:
+    return Problem(line, f"a number has more than {digits_most()} digits")
+
+
+_DIGIT_OR_NOT = bytes(ord("d") if chr(byte) in "0123456789_" else ord(".") for byte in range(256))
+
+
+def long_digit_runs(text: str) -> list[tuple[int, int]]:
+    """Where *text* has a run of digits (``_`` between them allowed, as TOML writes
+    numbers) of more than :func:`digits_most` digits, wherever it is: in a number, a
+    string, a comment or a key.
+
+    Files almost never have one, so the text is screened first in bytes (a table
+    translation and a substring search, both in C); only a text that may have one
+    is searched for where.
+    """
+    most = digits_most()
+    if text.encode("utf-8", "surrogatepass").translate(_DIGIT_OR_NOT).find(b"d" * (most + 1)) < 0:
+        return []
+    return [
+        found.span()
+        for found in _DIGIT_RUN.finditer(text)
+        if found.end() - found.start() - found.group().count("_") > most
+    ]
+
+
+_DIGIT_RUN = re.compile(r"(?<![0-9_])[0-9_]+")
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+_RUN_KEPT = 8  # the longest escape of hex digits (TOML's \UXXXXXXXX) stays whole
+
+
+def without_long_numbers(text: str, runs: list[tuple[int, int]]) -> str:
+    """*text* with each run of :func:`long_digit_runs` made letters but its first few
+    characters: a number of such a run no longer parses (a parser then says where),
+    while a string, a comment or a key stays one, distinct keys stay distinct and
+    escapes stay whole."""
+    parts = []
+    at = 0
+    for start, end in runs:
+        kept = start + _RUN_KEPT
+        parts += [text[at:kept], text[kept:end].translate(_LETTERS)]
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def quote(text: str) -> str:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from destconfig import model
+from destconfig import formats, model
 from destconfig.destinations import InvalidDestination, all_stored, is_address, normalise
-from destconfig.formats import FormatError, Problem, Problems, decoded, quote
+from destconfig.formats import FormatError, Problem, Problems, decoded, quote, too_many_entries
 from destconfig.gcpause import without_gc
 from destconfig.model import KEYS_NORMALISED, IpSort, LimitApply, LimitType, Table, Tls
 
@@ -187,45 +187,67 @@ def _as_exported(text: str) -> _Read | None:
     distinct line parsed once. Any other layout, and anything :func:`_read` would
     refuse, gives ``None``: ``_read`` then decides, and words every problem.
     """
-    if not text.endswith("\n"):
+    if (
+        not text.endswith("\n")
+        or "\n\n\n" in text  # (an empty line where a header should be)
+        or text.count("\n\n") > formats.MAX_ENTRIES  # more entries than a table may have
+    ):
         return None
-    blocks = [block.split("\n") for block in text[:-1].split("\n\n")]
-    lines: dict[str, tuple[str, Any]] = {}
-    for line in set(itertools.chain.from_iterable(blocks)):
-        if line and line[0] != "[":
-            key, equals, value = line.partition(" = ")
-            parse = PARSERS.get(key)
-            if not equals or parse is None:
+    lines: dict[str, tuple[str, Any]] = {}  # each distinct line, parsed
+    headers: list[str] = []
+    bodies: list[_Values] = []
+    # A section at a time, so that the lines of the whole file are never all held.
+    for block in _split(text, "\n\n", len(text) - 1):
+        if "\n[" in block or block.count("\n") > len(KEYS):
+            return None  # a header inside a section, or a key written twice
+        body = block.split("\n")
+        headers.append(body[0])
+        try:
+            values = dict(map(lines.__getitem__, itertools.islice(body, 1, None)))
+        except KeyError:
+            if not _parse_lines(body, lines):
                 return None
-            try:
-                lines[line] = (key, parse(value))
-            except BadValue:
-                return None
-    keys = _stored_keys([block[0] for block in blocks])
+            values = dict(map(lines.__getitem__, itertools.islice(body, 1, None)))
+        if len(values) != len(body) - 1:
+            return None  # a key written twice
+        bodies.append(values)
+    keys = _stored_keys(headers)
+    del headers
     if keys is None:
         return None
     default: _Values = {}
     entries: dict[str, _Values] = {}
     sound: set[tuple[str, ...]] = set()  # the keys of entries found to break no rule
-    try:
-        for key, block in zip(keys, blocks, strict=True):
-            values = dict(map(lines.__getitem__, itertools.islice(block, 1, None)))
-            if len(values) != len(block) - 1:
-                return None  # a key written twice
-            if key == DEFAULT_SECTION:
-                if "bounce_profile" in values or _section_problems(0, key, values):
-                    return None
-                default = values
-                continue
-            entries[key] = values
-            present = tuple(values)
-            if present not in sound:
-                if _section_problems(0, key, values):
-                    return None
-                sound.add(present)
-    except KeyError:
-        return None  # a header inside a section, or an empty line
+    for key, values in zip(keys, bodies, strict=True):
+        if key == DEFAULT_SECTION:
+            if "bounce_profile" in values or _section_problems(0, key, values):
+                return None
+            default = values
+            continue
+        entries[key] = values
+        present = tuple(values)
+        if present not in sound:
+            if _section_problems(0, key, values):
+                return None
+            sound.add(present)
     return default, entries
+
+
+def _parse_lines(block: list[str], lines: dict[str, tuple[str, Any]]) -> bool:
+    """Parse the body lines of *block* not parsed yet into *lines*; ``False`` when one
+    is not a ``key = value`` line of export's layout with a valid value."""
+    for line in itertools.islice(block, 1, None):
+        if line in lines:
+            continue
+        key, equals, value = line.partition(" = ")
+        parse = PARSERS.get(key)
+        if not equals or parse is None:
+            return False
+        try:
+            lines[line] = (key, parse(value))
+        except BadValue:
+            return False
+    return True
 
 
 def _stored_keys(headers: list[str]) -> list[str] | None:
@@ -253,21 +275,40 @@ def _stored_keys(headers: list[str]) -> list[str] | None:
 
 
 def _read(text: str) -> list[_Section]:
-    """Read any table file line by line; :class:`FormatError` lists every problem."""
+    """Read any table file line by line; :class:`FormatError` lists every problem.
+
+    The sections kept are ``[DEFAULT]`` and the first
+    :data:`~destconfig.formats.MAX_ENTRIES` entries; every later section is still
+    checked, line by line and as a whole, but not kept (so a later one written
+    twice is not seen). Once the first problems are all found
+    (:meth:`Problems.wanted`), the rest of the file is only skimmed for what can
+    still matter: the keys of an open section, and whether there is a ``[DEFAULT]``.
+    """
     problems = Problems()
     sections: list[_Section] = []
     seen: dict[str, int] = {}
     section: _Section | None = None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    for number, raw in enumerate(lines, 1):
+    most = formats.MAX_ENTRIES
+    entries = 0
+    for number, raw in enumerate(_lines(text), 1):
         line = raw.strip()  # a \r of \r\n too
         if not line or line[0] in "#;":
             continue
+        if not problems.wanted(number):
+            section = _skim(line, number, section, seen, problems)
+            continue
         if line.startswith("["):
-            section = _header(line, number, seen, problems)
-            sections.append(section)
+            if section is not None:
+                _close(section, problems)
+            section = _header(line, number, seen, problems, entries >= most)
+            if section.key == DEFAULT_SECTION:
+                sections.append(section)
+            elif section.key is not None:  # an entry
+                entries += 1
+                if entries <= most:
+                    sections.append(section)
+                elif entries == most + 1:
+                    problems.append(too_many_entries(number))
             continue
         name, equals, value = line.partition("=")
         key = name.strip()
@@ -278,9 +319,8 @@ def _read(text: str) -> list[_Section]:
             problems.append(Problem(number, f"{quote(key)} is outside any section"))
             continue
         _key_line(section, key, value.strip(), number, problems)
-    for found in sections:
-        for problem in found.problems():
-            problems.append(problem)
+    if section is not None:
+        _close(section, problems)
     if DEFAULT_SECTION not in seen:
         problems.append(Problem(1, "there is no [DEFAULT] section"))
     if problems:
@@ -288,7 +328,65 @@ def _read(text: str) -> list[_Section]:
     return sections
 
 
-def _header(line: str, number: int, seen: dict[str, int], problems: Problems) -> _Section:
+_AT_ONCE = 1 << 16  # characters split at a time (about)
+
+
+def _split(text: str, separator: str, end: int) -> Iterator[str]:
+    """``text[:end].split(separator)``, a stretch at a time: a list of every line of a
+    large file of short lines takes several times the memory of the text.
+
+    Stretches are cut at a separator, so the pieces are the same as splitting at
+    once when occurrences of *separator* cannot overlap: one character, or two line
+    ends in a text that never has three in a row.
+    """
+    start = 0
+    while True:
+        cut = text.find(separator, start + _AT_ONCE, end)
+        if cut < 0:
+            yield from text[start:end].split(separator)
+            return
+        yield from text[start:cut].split(separator)
+        start = cut + len(separator)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of *text*; a line end at the very end ends the last line."""
+    return _split(text, "\n", len(text) - 1 if text.endswith("\n") else len(text))
+
+
+def _close(section: _Section, problems: Problems) -> None:
+    """Report what is wrong with a section as a whole, once its last line is read."""
+    for problem in section.problems():
+        problems.append(problem)
+
+
+def _skim(
+    line: str, number: int, section: _Section | None, seen: dict[str, int], problems: Problems
+) -> _Section | None:
+    """A line on which no problem would be kept (*line* stripped, not a comment).
+
+    What it can still change: which keys a section of an earlier header has (its
+    problems are reported on that header's line), and whether there is a
+    ``[DEFAULT]`` at all. The section it returns is the one later keys belong to.
+    """
+    if line.startswith("["):
+        if section is not None:
+            _close(section, problems)
+        if line.endswith("]") and line[1:-1].strip().upper() == DEFAULT_SECTION:
+            seen.setdefault(DEFAULT_SECTION, number)
+        return _Section(number, None)
+    name, equals, _ = line.partition("=")
+    key = name.strip().lower()
+    if equals and section is not None and key in PARSERS and key not in section.lines:
+        section.lines[key] = number
+    return section
+
+
+def _header(
+    line: str, number: int, seen: dict[str, int], problems: Problems, full: bool
+) -> _Section:
+    """The section a header line starts; *full*: no more entries are kept, so a new
+    one is checked against the kept ones but not remembered."""
     if not line.endswith("]"):
         problems.append(Problem(number, 'a section header must end with "]"'))
         return _Section(number, None)
@@ -311,7 +409,8 @@ def _header(line: str, number: int, seen: dict[str, int], problems: Problems) ->
         shown = "[DEFAULT]" if key == DEFAULT_SECTION else quote(key)
         problems.append(Problem(number, f"duplicate section {shown} (first at line {seen[key]})"))
         return _Section(number, None)
-    seen[key] = number
+    if not full or key == DEFAULT_SECTION:
+        seen[key] = number
     return _Section(number, key)
 
 
