@@ -1,29 +1,32 @@
-"""Command line: argv -> Environment -> the shell, replay or a one-shot command; exit codes.
+"""Command line: argv -> the shell, replay or a one-shot command, in an Environment.
 
-Exit status: 0 for a clean session or a command that did what it was asked; 1
-when input ended with changes pending, a replay failed, a change or import was
-refused, or ``diff`` found differences; 2 for usage errors and a configuration
-that cannot be read.
+``main(argv, env)`` is the whole program; everything it reads and writes goes
+through *env* (by default the process's streams), so tests run it in memory. The
+exit statuses are :class:`~destconfig.exitstatus.ExitStatus`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
 from collections.abc import Sequence
+from gettext import gettext
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from destconfig import __version__
-from destconfig.console import escape_lines, program_error
-from destconfig.env import DEFAULT_HOSTNAME, TLS_TIMEOUT, Environment, default_home
+from destconfig.console import TextSink, escape_lines, program_error
+from destconfig.env import Environment, default_home
+from destconfig.exitstatus import ExitStatus
 from destconfig.gcpause import keep
-
-EXIT_USAGE = 2
+from destconfig.shell.options import DEFAULT_HOSTNAME, ShellOptions
+from destconfig.tlsverify.options import TLS_TIMEOUT, check_ca_file, timeout_seconds
 
 
 def _hostname(value: str) -> str:
@@ -33,17 +36,6 @@ def _hostname(value: str) -> str:
 
 
 _VALUED = frozenset({"--home", "--hostname", "--ca-file", "--tls-timeout"})
-
-
-def timeout_seconds(value: str) -> float:
-    """An argparse type: tlsverify's time limit of each network step."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 3600:
-        raise argparse.ArgumentTypeError("a number of seconds above 0, 3600 at most")
-    return seconds
 
 
 def _setting(value: str) -> tuple[str, str]:
@@ -68,14 +60,40 @@ def _names_a_command(argv: Sequence[str]) -> bool:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with what it prints escaped: its errors quote the arguments as typed."""
+    """argparse, writing to the environment's streams instead of the process's, with
+    what it prints escaped: its errors quote the arguments as typed.
+
+    Help and the version go to *out*, usage errors to *err*; a usage error, help or
+    the version still ends parsing with :class:`SystemExit` (:func:`main` returns its
+    status).
+    """
+
+    def __init__(self, *args: Any, out: TextSink, err: TextSink, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._out = out
+        self._err = err
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
-        super()._print_message(escape_lines(message), file)
+        # argparse names the process's stderr only in error() and exit(), which pass
+        # *err* here instead; all else it prints (help, the version) is for *out*.
+        super()._print_message(escape_lines(message), self._err if file is self._err else self._out)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(self._err)
+        text = gettext("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message}
+        self.exit(ExitStatus.USAGE, text)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, self._err)
+        raise SystemExit(status)
 
 
-def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+def build_parser(env: Environment, *, with_commands: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser, writing help and usage errors to *env*'s streams."""
+    streams = {"out": env.stdout, "err": env.stderr}
     parser = _Parser(
+        **streams,
         prog="destconfig",
         description=(
             "A clone of the AsyncOS destconfig shell: edit the destination controls table "
@@ -120,9 +138,11 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         dest="command",
         metavar="COMMAND",
         description="Without a command, the interactive shell starts. Each command has --help.",
+        # argparse makes each command's parser by calling this with its keywords.
+        parser_class=cast("type[_Parser]", functools.partial(_Parser, **streams)),
     )
     # Options that may also follow the command (destconfig list --home DIR).
-    common = _Parser(add_help=False)
+    common = _Parser(add_help=False, **streams)
     common.add_argument(
         "--home", type=Path, default=argparse.SUPPRESS, help="directory of the configuration"
     )
@@ -147,96 +167,105 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     )
     from destconfig.commands import add_all
 
-    # The commands' parsers are _Parser (argparse makes them of the parent's class).
     add_all(cast("argparse._SubParsersAction[argparse.ArgumentParser]", commands), common)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except BrokenPipeError:
-        _silence_stdout()
-        return 1
-
-
-def _main(argv: Sequence[str] | None) -> int:
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run the program on *argv* (default: the process's arguments) in *env* (default:
+    the process's streams, :meth:`Environment.from_process`); the exit status."""
+    if env is None:
+        env = Environment.from_process()
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(with_commands=_names_a_command(words)).parse_args(words)
-    if not hasattr(args, "command"):
-        args.command = None
-    if args.command == "replay":
+    try:
+        return _main(words, env)
+    except BrokenPipeError:
+        _silence_stdout(env)
+        return ExitStatus.FAILED
+
+
+def _main(words: list[str], env: Environment) -> int:
+    parser = build_parser(env, with_commands=_names_a_command(words))
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as stop:  # help, the version or a usage error, written by now
+        for stream in (env.stdout, env.stderr):
+            with contextlib.suppress(OSError):  # as argparse ignores a stream it cannot write
+                stream.flush()
+        return stop.code if isinstance(stop.code, int) else ExitStatus.USAGE
+    command = getattr(args, "command", None)
+    if command == "replay":
         from destconfig.replay import replay_files
 
-        return replay_files(args.files, sys.stdout, values=dict(args.set), ca_file=args.ca_file)
-    home = args.home or default_home()
-    if args.command is None:
-        return run_shell(
-            home,
-            args.hostname,
+        status = replay_files(args.files, env.stdout, values=dict(args.set), ca_file=args.ca_file)
+        env.stdout.flush()
+        return status
+    home: Path = args.home or env.home or default_home()
+    if command is None:
+        options = ShellOptions(
+            hostname=args.hostname,
             echo=not args.no_echo,
             ca_file=args.ca_file,
             tls_timeout=args.tls_timeout,
         )
-    return run_command(args, Environment.from_process(home, args.hostname, echo=False))
+        return run_shell(home, options, env)
+    return run_command(args, env, home)
 
 
-def run_command(args: argparse.Namespace, env: Environment) -> int:
-    """A one-shot command; its errors go to standard error."""
+def run_command(args: argparse.Namespace, env: Environment, home: Path) -> int:
+    """A one-shot command on *home*; its errors go to standard error."""
     from destconfig.commands.context import CommandError, Context
     from destconfig.store import BusyError, LockError, StoreError
 
-    ctx = Context.of(env)
+    ctx = Context.of(env, home)
     try:
         try:
             ctx.store.prepare()
         except OSError as error:
-            raise CommandError(f"cannot use the home {env.home}: {error.strerror}", 2) from None
+            raise CommandError(
+                f"cannot use the home {home}: {error.strerror}", ExitStatus.USAGE
+            ) from None
         except StoreError as error:
-            raise CommandError(str(error), 2) from None
+            raise CommandError(str(error), ExitStatus.USAGE) from None
         status: int = args.run(args, ctx)
     except CommandError as error:
         ctx.error(error.message)
         status = error.status
     except (BusyError, LockError) as error:
         ctx.error(str(error))
-        status = 1
+        status = ExitStatus.REFUSED
     try:
         env.stdout.flush()
     except BrokenPipeError:
         # The reader went away (| head): what it wanted, it has; say nothing more.
-        _silence_stdout()
+        _silence_stdout(env)
         return status
     env.stderr.flush()
     return status
 
 
-def _silence_stdout() -> None:
-    """Point file descriptor 1 at /dev/null so the interpreter's last flush cannot fail."""
+def _silence_stdout(env: Environment) -> None:
+    """Point standard output's file descriptor at /dev/null so the last flush cannot fail."""
+    try:
+        descriptor = env.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # in memory: no flush can fail
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, descriptor)
     os.close(devnull)
 
 
-def run_shell(
-    home: Path,
-    hostname: str,
-    *,
-    echo: bool,
-    ca_file: Path | None = None,
-    tls_timeout: float = TLS_TIMEOUT,
-) -> int:
-    from destconfig.shell.host import Shell
+def run_shell(home: Path, options: ShellOptions, env: Environment) -> int:
+    """The interactive shell on *home*, once the home and the CA file are found usable."""
+    from destconfig.shell import host
+    from destconfig.shell.session import Session
     from destconfig.store import Store, StoreError
 
-    env = Environment.from_process(home, hostname, echo, ca_file=ca_file, tls_timeout=tls_timeout)
-    if ca_file is not None:
-        from destconfig.tlsverify.probe import check_ca_file
-
-        problem = check_ca_file(ca_file)
+    if options.ca_file is not None:
+        problem = check_ca_file(options.ca_file)
         if problem is not None:
             program_error(env.stderr, f"--ca-file {problem}")
-            return EXIT_USAGE
+            return ExitStatus.USAGE
     store = Store(home)
     try:
         store.prepare()
@@ -244,11 +273,11 @@ def run_shell(
         keep()  # the committed table lives as long as the session
     except StoreError as error:
         program_error(env.stderr, str(error))
-        return EXIT_USAGE
+        return ExitStatus.USAGE
     except OSError as error:
         program_error(env.stderr, f"cannot use the home {home}: {error.strerror}")
-        return EXIT_USAGE
+        return ExitStatus.USAGE
     try:
-        return Shell(env, store=store, committed=committed).run()
+        return host.run(Session(env, options, store=store, committed=committed))
     finally:
         env.stdout.flush()

@@ -18,7 +18,7 @@ import os
 import stat
 from pathlib import Path
 
-from destconfig.formats import MAX_FILE_BYTES
+from destconfig.formats.limits import MAX_FILE_BYTES
 from destconfig.safeio import IsALink, NotAFile, open_regular, read_descriptor
 from destconfig.store import atomic_write
 

@@ -1,8 +1,10 @@
-"""The environment a session runs in: streams, clock, home and host name.
+"""The environment a process runs in: its streams, whether they are terminals, the
+clock, the home and the network.
 
-Like httpie's ``Environment``, everything the shell touches in the outside world
+Like httpie's ``Environment``, everything the program touches in the outside world
 comes through here, so tests build their own with in-memory streams and a fixed
-clock instead of patching globals.
+clock instead of patching globals. How a session behaves (host name, echo,
+tlsverify's limits) is no part of it: those are the shell's options.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 if TYPE_CHECKING:
-    from destconfig.tlsverify.probe import Network
+    from destconfig.tlsverify.options import Network
 
 APP_NAME = "destconfig"
-DEFAULT_HOSTNAME = "ESA"
 
 
 def local_now() -> datetime:
@@ -38,39 +39,33 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
-TLS_TIMEOUT = 10.0
-"""tlsverify's default time limit of each network step, in seconds (a host gets three)."""
-
-
 @dataclass
 class Environment:
-    """All I/O of one session."""
+    """All I/O of one run of the program."""
 
     stdin: BinaryIO
     stdout: TextIO
     stderr: TextIO
-    home: Path
+    # The home when the command line names none; None: :func:`default_home`, looked
+    # up only then (platformdirs is an import a session with --home does without).
+    home: Path | None = None
     stdin_isatty: bool = False
+    stdout_isatty: bool = False
     clock: Callable[[], datetime] = local_now
-    hostname: str = DEFAULT_HOSTNAME
-    echo: bool = True
-    # tlsverify: the trusted authorities (None: the system's), the timeout of each
-    # network step, and name lookups (None: DNS; tests point names at loopback).
-    ca_file: Path | None = None
-    tls_timeout: float = TLS_TIMEOUT
+    # tlsverify's name lookups; None: DNS (tests point names at loopback).
     network: Network | None = None
 
+    @property
+    def interactive(self) -> bool:
+        """A person at a terminal: the shell reads lines with editing and history."""
+        return self.stdin_isatty and self.stdout_isatty
+
     @classmethod
-    def from_process(
-        cls,
-        home: Path,
-        hostname: str,
-        echo: bool,
-        *,
-        ca_file: Path | None = None,
-        tls_timeout: float = TLS_TIMEOUT,
-    ) -> Environment:
-        """The real process streams, with UTF-8 and ``\\n`` output whatever the locale."""
+    def from_process(cls) -> Environment:
+        """The real process streams, with UTF-8 and ``\\n`` output whatever the locale.
+
+        The only reader of :data:`sys.stdin`, :data:`sys.stdout` and :data:`sys.stderr`.
+        """
         # A closed standard stream (``0<&-``) is None in Python: read nothing, write nowhere.
         stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
         stdout = _utf8(sys.stdout, line_buffering=False) if sys.stdout else io.StringIO()
@@ -79,14 +74,8 @@ class Environment:
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
-            home=home,
-            stdin_isatty=bool(
-                sys.stdin and sys.stdout and sys.stdin.isatty() and sys.stdout.isatty()
-            ),
-            hostname=hostname,
-            echo=echo,
-            ca_file=ca_file,
-            tls_timeout=tls_timeout,
+            stdin_isatty=bool(sys.stdin and sys.stdin.isatty()),
+            stdout_isatty=bool(sys.stdout and sys.stdout.isatty()),
         )
 
 

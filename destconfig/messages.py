@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from destconfig.console import escape
-from destconfig.formats import Problem
+from destconfig.formats.problems import Problem
 
 
 def invalid_destination(answer: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -19,7 +20,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -96,6 +96,21 @@ def _check_profile_name(name: str) -> str:
     return name
 
 
+LIMITS = ("max_host_concurrency", "recipient_limit")
+"""An entry's limits: the limit choices say how they apply, so they come only with one."""
+LIMIT_CHOICES = ("limit_type", "limit_apply")
+RECIPIENT_PAIR = ("recipient_limit", "recipient_minutes")
+"""The recipient limit and the minutes it is counted over: set together or not at all."""
+
+
+_CONCURRENCY, _RECIPIENTS = LIMITS  # (two look-ups, not a loop: each entry read is checked)
+
+
+def has_limits(values: Mapping[str, Any]) -> bool:
+    """Whether an entry's *values* (its fields, or a draft of them) hold one of its limits."""
+    return values.get(_CONCURRENCY) is not None or values.get(_RECIPIENTS) is not None
+
+
 class _Frozen(BaseModel):
     # Validators are built on first use, not at import: a session that validates
     # nothing (a piped quit on a new home) starts without paying for them.
@@ -119,17 +134,13 @@ class Entry(_Frozen):
     @property
     def has_limits(self) -> bool:
         """The limit choices apply only to a concurrency or recipient limit."""
-        return self.max_host_concurrency is not None or self.recipient_limit is not None
-
-    @property
-    def rate_limited(self) -> bool:
-        return self.has_limits or self.max_messages_per_connection is not None
+        return has_limits(self.__dict__)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if (self.recipient_limit is None) != (self.recipient_minutes is None):
             raise ValueError("recipient_limit and recipient_minutes go together")
-        if self.max_host_concurrency is not None or self.recipient_limit is not None:
+        if has_limits(self.__dict__):
             if self.limit_type is None or self.limit_apply is None:
                 raise ValueError(
                     "an entry with a concurrency or recipient limit needs limit_type and "
@@ -179,13 +190,12 @@ def settle_limits(values: dict[str, Any]) -> dict[str, Any]:
     offers; without one, the choices go (they are stored only alongside a limit).
     """
     settled = dict(values)
-    if settled.get("max_host_concurrency") is None and settled.get("recipient_limit") is None:
-        settled["limit_type"] = settled["limit_apply"] = None
-    else:
-        if settled.get("limit_type") is None:
-            settled["limit_type"] = FACTORY_DEFAULT.limit_type
-        if settled.get("limit_apply") is None:
-            settled["limit_apply"] = FACTORY_DEFAULT.limit_apply
+    limited = has_limits(settled)
+    for name in LIMIT_CHOICES:
+        if not limited:
+            settled[name] = None
+        elif settled.get(name) is None:
+            settled[name] = getattr(FACTORY_DEFAULT, name)
     return settled
 
 
@@ -210,10 +220,6 @@ class Settings(_Frozen):
 
     certificate: str = DEMO_CERTIFICATE
     tls_alert: bool = False
-
-
-KEYS_NORMALISED = "keys_normalised"
-"""Validation context flag: the entries' keys come from ``normalise`` already."""
 
 
 class Table(_Frozen):
@@ -241,11 +247,9 @@ class Table(_Frozen):
 
     @field_validator("entries", mode="before")
     @classmethod
-    def _keys(cls, value: Any, info: ValidationInfo) -> Any:
+    def _keys(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        if info.context is not None and info.context.get(KEYS_NORMALISED):
-            return value  # the caller made every key with normalise()
         if not all(map(isinstance, value, itertools.repeat(str))):
             raise ValueError("destinations must be strings")
         if all_stored(value):

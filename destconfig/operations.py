@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from destconfig.console import escape
-from destconfig.formats import FormatError, quote
+from destconfig.formats.problems import FormatError, quote
 from destconfig.messages import TABLE_NOT_CHANGED, already_exists, error_lines, not_found
 from destconfig.render.detail import render_default, render_entry
 
 if TYPE_CHECKING:
-    from destconfig.formats import Format, Problem
+    from datetime import datetime
+
+    from destconfig.formats import Format
+    from destconfig.formats.problems import Problem
     from destconfig.model import DefaultEntry, Entry, Settings, Table
+    from destconfig.store import Store
 
 
 class Refused(Exception):
@@ -164,3 +168,40 @@ def _block(table: Table, key: str | None) -> str:
     if key is None:
         return render_default(table.default)
     return render_entry(key, table.entries[key], table.default)
+
+
+class CommitRefused(Refused):
+    """A commit that did not happen; nothing was written and the changes are as they were.
+
+    *message* is the reason, one phrase (already escaped). *conflict* and *busy* say
+    that another session committed first, or holds the lock: the shell has its own
+    words for those two.
+    """
+
+    def __init__(self, message: str, *, conflict: bool = False, busy: bool = False) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+        self.busy = busy
+
+
+def commit(
+    store: Store, table: Table, *, comment: str, when: datetime, keep_rollback: bool
+) -> list[str]:
+    """Commit *table* through the store; the warnings of a commit that happened.
+
+    Every way a commit can fail becomes a :class:`CommitRefused`, its reason
+    worded here for both front ends.
+    """
+    from destconfig.console import escape_lines
+    from destconfig.store import BusyError, ConflictError, LockError, StoreError, TooLarge
+
+    try:
+        return store.commit(table, comment=comment, when=when, keep_rollback=keep_rollback)
+    except ConflictError as error:
+        raise CommitRefused(escape(str(error)), conflict=True) from None
+    except BusyError as error:
+        raise CommitRefused(str(error), busy=True) from None
+    except (LockError, TooLarge, StoreError) as error:
+        raise CommitRefused(escape_lines(str(error))) from None
+    except OSError as error:
+        raise CommitRefused(escape(error.strerror or str(error))) from None

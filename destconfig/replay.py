@@ -34,11 +34,13 @@ from typing import TYPE_CHECKING, TextIO
 from destconfig.console import Console, escape
 from destconfig.dialogue.reader import StreamReader
 from destconfig.env import Environment
-from destconfig.formats import MAX_FILE_BYTES
+from destconfig.exitstatus import ExitStatus
+from destconfig.formats.limits import MAX_FILE_BYTES
+from destconfig.safeio import read_descriptor
 from destconfig.store import CONFIGURATION_DIR, Store
 
 if TYPE_CHECKING:
-    from destconfig.tlsverify.probe import Network
+    from destconfig.tlsverify.options import Network
 
 FIXED_TIME = datetime(2026, 11, 27, 21, 6, 44, tzinfo=UTC)
 TIMESTAMP = "TIMESTAMP"
@@ -210,7 +212,9 @@ def replay_text(
     ``configuration/`` first (see :func:`copy_files`); :class:`ReplayError` when
     it holds something other than regular files and directories.
     """
-    from destconfig.shell.host import Shell
+    from destconfig.shell import host
+    from destconfig.shell.options import ShellOptions
+    from destconfig.shell.session import Session
 
     transcript = substitute(transcript, values or {})
 
@@ -227,15 +231,21 @@ def replay_text(
             stderr=io.StringIO(),
             home=home,
             clock=lambda: FIXED_TIME,
-            ca_file=ca_file,
             network=network,
         )
         console = Console(output)
         answers = _Answers(transcript, output)
         reader = StreamReader(answers, console)
-        shell = Shell(env, store=store, committed=store.load(), console=console, reader=reader)
+        session = Session(
+            env,
+            ShellOptions(ca_file=ca_file),
+            store=store,
+            committed=store.load(),
+            console=console,
+            reader=reader,
+        )
         try:
-            shell.run()
+            host.run(session)
         except _Mismatch as mismatch:
             return mismatch.difference
         return answers.finish()
@@ -271,19 +281,13 @@ def read_transcript(path: Path) -> str:
     if not stat.S_ISREG(mode):
         raise ReplayError(f"not a regular file ({_kind(mode)})")
     limit = MAX_TRANSCRIPT_BYTES
-    too_large = ReplayError(f"the transcript is larger than {limit} bytes")
     descriptor = os.open(path, _OPEN_FLAGS)
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise ReplayError(f"not a regular file ({_kind(info.st_mode)})")
-        if info.st_size > limit:
-            raise too_large
-        data = _read_at_most(descriptor, limit)
-    finally:
-        os.close(descriptor)
-    if len(data) > limit:
-        raise too_large
+    data = _read_limited(
+        descriptor,
+        limit,
+        not_regular="not a regular file ({})",
+        too_large=f"the transcript is larger than {limit} bytes",
+    )
     return transcript_text(data)
 
 
@@ -312,12 +316,6 @@ def transcript_text(data: bytes) -> str:
 
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
-
-
-def _read_at_most(descriptor: int, limit: int) -> bytes:
-    """At most *limit* + 1 bytes: one byte more than allowed shows that a file is too large."""
-    with os.fdopen(descriptor, "rb", closefd=False) as stream:
-        return stream.read(limit + 1)
 
 
 _KINDS = (
@@ -406,20 +404,26 @@ def _copy_directory(source: int, path: Path, target: Path, depth: int) -> None:
 def _read_file(directory: int, name: str, path: Path) -> bytes:
     """The bytes of the regular file *name* in *directory*, opened without following a link."""
     descriptor = os.open(name, _OPEN_FLAGS | os.O_NOFOLLOW, dir_fd=directory)
+    return _read_limited(
+        descriptor,
+        MAX_FILE_BYTES,
+        not_regular=f"{_shown(path)}: not a regular file or directory ({{}})",
+        too_large=f"{_shown(path)}: larger than {MAX_FILE_BYTES} bytes",
+    )
+
+
+def _read_limited(descriptor: int, limit: int, *, not_regular: str, too_large: str) -> bytes:
+    """The bytes behind *descriptor* (closed here), refused with *not_regular* (its ``{}``
+    the file's kind) unless a regular file, and with *too_large* past *limit*."""
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):  # replaced since it was looked at
-            raise ReplayError(
-                f"{_shown(path)}: not a regular file or directory ({_kind(info.st_mode)})"
-            )
-        too_large = ReplayError(f"{_shown(path)}: larger than {MAX_FILE_BYTES} bytes")
-        if info.st_size > MAX_FILE_BYTES:
-            raise too_large
-        data = _read_at_most(descriptor, MAX_FILE_BYTES)
+            raise ReplayError(not_regular.format(_kind(info.st_mode)))
+        data = b"" if info.st_size > limit else read_descriptor(descriptor, limit)
     finally:
         os.close(descriptor)
-    if len(data) > MAX_FILE_BYTES:
-        raise too_large
+    if info.st_size > limit or len(data) > limit:
+        raise ReplayError(too_large)
     return data
 
 
@@ -435,18 +439,18 @@ def replay_files(
     A transcript that cannot be replayed is one FAIL line with the reason, and
     the others are still replayed.
     """
-    status = 0
+    status = ExitStatus.OK
     for path in paths:
         name = escape(str(path))
         try:
             difference = replay_file(path, values=values, ca_file=ca_file)
         except (OSError, ReplayError) as error:
             out.write(f"FAIL {name}: {failure_reason(error)}\n")
-            status = 1
+            status = ExitStatus.FAILED
             continue
         if difference is None:
             out.write(f"PASS {name}\n")
         else:
             out.write(f"FAIL {name} {difference.describe()}\n")
-            status = 1
+            status = ExitStatus.FAILED
     return status

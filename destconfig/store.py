@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from destconfig.console import escape
-from destconfig.formats import MAX_ENTRIES, MAX_FILE_BYTES, FormatError
+from destconfig.formats.limits import MAX_ENTRIES, MAX_FILE_BYTES
+from destconfig.formats.problems import FormatError
 from destconfig.safeio import (
     append_regular,
     make_private_directory,

@@ -35,6 +35,11 @@ def on_off(value: bool) -> str:
     return "On" if value else "Off"
 
 
+def tls_on_off(tls: Tls) -> str:
+    """LIST's word for a TLS setting: whether TLS is used at all."""
+    return on_off(tls is not Tls.NO)
+
+
 def recipients(limit: int | None, minutes: int | None) -> str:
     if limit is None:
         return "No Limit"

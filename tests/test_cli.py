@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import functools
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from tests.helpers import ROOT, run_process
+
 SEED = ROOT / "transcripts" / "seed-tls-required.txt"
 
-
-def destconfig(
-    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "destconfig", *args],
-        input=stdin,
-        capture_output=True,
-        env={**os.environ, **(env or {})},
-        cwd=ROOT,
-        timeout=60,
-    )
+destconfig = functools.partial(run_process, None)
 
 
 NEW_ENTRY = b"destconfig\nnew\nexample.com\nN\nN\nN\nY\n3\nN\nN\nN\n\n"
@@ -112,6 +100,7 @@ def test_configuration_that_breaks_the_model_exits_2(tmp_path: Path) -> None:
     assert b"max_host_concurrency" in result.stderr
 
 
+@pytest.mark.slow
 def test_replay_command_reports_pass_and_fail(tmp_path: Path) -> None:
     passed = destconfig("replay", str(SEED))
     assert passed.returncode == 0

@@ -1,7 +1,7 @@
 """One-shot commands: list, detail, new, edit, delete, default, setup, clear.
 
-Each test runs the real command line, ``destconfig.cli.main([...])``, in this
-process with pytest's ``capsys`` and the fixed clock of the replays (so that
+Each test runs the real command line, ``destconfig.cli.main(argv, env)``, in this
+process with in-memory streams and the fixed clock of the replays (so that
 ``Changes committed: TIME`` and the rollback file names are exact); a few run a
 real process to see the bytes a user sees. Text outputs are compared as whole
 strings; JSON and TOML outputs are parsed. The import, export, diff and resolve
@@ -10,14 +10,13 @@ commands are in ``test_commands_files.py``, which shares this module's harness.
 
 from __future__ import annotations
 
-import io
+import functools
 import json
 import os
 import re
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ import pytest
 from filelock import FileLock
 
 from destconfig import store as store_module
-from destconfig.cli import main
-from destconfig.env import Environment
 from destconfig.formats import toml as toml_format
 from destconfig.model import (
     DefaultEntry,
@@ -38,11 +35,9 @@ from destconfig.model import (
     Table,
     Tls,
 )
-from destconfig.replay import FIXED_TIME
 from destconfig.store import Store
-from tests.helpers import run_session
+from tests.helpers import ROOT, Result, run_cli, run_process, run_session
 
-ROOT = Path(__file__).parent.parent
 TIME = "Fri Nov 27 21:06:44 2026 UTC"  # FIXED_TIME as commit prints it
 COMMITTED = f"Changes committed: {TIME}\n"
 NO_CHANGES = "There are no changes to commit.\n"
@@ -52,21 +47,11 @@ STAMP = "20261127T210644"  # FIXED_TIME in rollback file names
 # The harness.
 
 
-@dataclass(frozen=True)
-class Result:
-    status: int
-    out: str
-    err: str
-
-
 class Destconfig:
-    """Runs ``destconfig --home HOME ARGS...`` in this process."""
+    """Runs ``destconfig --home HOME ARGS...`` in this process (:func:`run_cli`)."""
 
-    def __init__(
-        self, home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def __init__(self, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.home = home
-        self._capsys = capsys
         self._monkeypatch = monkeypatch
 
     def __call__(self, *args: str, stdin: bytes | None = None, home: Path | None = None) -> Result:
@@ -74,15 +59,7 @@ class Destconfig:
 
     def argv(self, *argv: str, stdin: bytes | None = None) -> Result:
         """The command line exactly as given (no ``--home`` added)."""
-        if stdin is not None:
-            self._monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        self._capsys.readouterr()
-        try:
-            status = main(list(argv))
-        except SystemExit as stop:  # argparse: usage errors and --help
-            status = stop.code if isinstance(stop.code, int) else 0
-        captured = self._capsys.readouterr()
-        return Result(status, captured.out, captured.err)
+        return run_cli(None, *argv, stdin=stdin or b"")
 
     def ok(self, *args: str, stdin: bytes | None = None) -> str:
         """A command that must succeed silently on stderr; its standard output."""
@@ -96,27 +73,15 @@ class Destconfig:
         return parsed
 
 
-def make_destconfig(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Destconfig:
-    """The harness on ``tmp_path/home``, with the fixed clock of the replays."""
-    original = Environment.from_process.__func__  # type: ignore[attr-defined]
-
-    def with_fixed_clock(cls: type[Environment], home: Path, hostname: str, echo: bool) -> Any:
-        env = original(cls, home, hostname, echo)
-        env.clock = lambda: FIXED_TIME
-        return env
-
-    monkeypatch.setattr(Environment, "from_process", classmethod(with_fixed_clock))
+def make_destconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Destconfig:
+    """The harness on ``tmp_path/home``."""
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps its usage lines to the terminal
-    return Destconfig(tmp_path / "home", capsys, monkeypatch)
+    return Destconfig(tmp_path / "home", monkeypatch)
 
 
 @pytest.fixture
-def dc(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Destconfig:
-    return make_destconfig(tmp_path, capsys, monkeypatch)
+def dc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Destconfig:
+    return make_destconfig(tmp_path, monkeypatch)
 
 
 def seed(home: Path, table: Table) -> None:
@@ -1614,19 +1579,8 @@ def test_home_from_the_environment(dc: Destconfig, monkeypatch: pytest.MonkeyPat
 # Real processes: the bytes a user sees.
 
 
-def destconfig(
-    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    """``python -m destconfig ARGS...`` as a real process (``DESTCONFIG_HOME`` unset)."""
-    base = {key: value for key, value in os.environ.items() if key != "DESTCONFIG_HOME"}
-    return subprocess.run(
-        [sys.executable, "-m", "destconfig", *args],
-        input=stdin,
-        capture_output=True,
-        env={**base, "COLUMNS": "80", **(env or {})},
-        cwd=ROOT,
-        timeout=60,
-    )
+destconfig = functools.partial(run_process, None)
+"""``python -m destconfig ARGS...`` as a real process (``DESTCONFIG_HOME`` unset)."""
 
 
 COMMITTED_LINE = re.compile(
@@ -1634,6 +1588,7 @@ COMMITTED_LINE = re.compile(
 )
 
 
+@pytest.mark.slow
 def test_process_changes_and_shows_them(tmp_path: Path) -> None:
     home = str(tmp_path)
     made = destconfig("--home", home, "new", "Bücher.example", "--tls", "required-verify")
@@ -1655,6 +1610,7 @@ def test_process_changes_and_shows_them(tmp_path: Path) -> None:
     assert b"\n    TLS Support:                     Required - Verify\n" in detail.stdout
 
 
+@pytest.mark.slow
 def test_process_errors_go_to_stderr_with_their_status(tmp_path: Path) -> None:
     home = str(tmp_path)
     assert destconfig("--home", home, "new", "example.com").returncode == 0
@@ -1688,6 +1644,7 @@ def test_process_errors_go_to_stderr_with_their_status(tmp_path: Path) -> None:
     assert (tmp_path / "config.toml").read_bytes() == config
 
 
+@pytest.mark.slow
 def test_process_output_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
     home = str(tmp_path)
     destconfig("--home", home, "new", "example.com", "--comment", "x")
@@ -1700,6 +1657,7 @@ def test_process_output_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_process_help_of_every_command() -> None:
     for command in (
         "list",

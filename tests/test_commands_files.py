@@ -1,8 +1,8 @@
 """One-shot commands on table files and recipients: import, export, diff, resolve.
 
 Uses the in-process harness of ``test_commands.py`` (``destconfig.cli.main``
-with capsys and the fixed clock); the resolution table and the byte-exact
-standard output checks run real processes.
+with in-memory streams and the fixed clock); the resolution table and the
+byte-exact standard output checks run real processes.
 """
 
 from __future__ import annotations
@@ -50,10 +50,8 @@ NOT_CHANGED = "destconfig: The table was not changed.\n"
 
 
 @pytest.fixture
-def dc(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Destconfig:
-    return make_destconfig(tmp_path, capsys, monkeypatch)
+def dc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Destconfig:
+    return make_destconfig(tmp_path, monkeypatch)
 
 
 # export
@@ -523,6 +521,7 @@ def test_import_of_a_broken_file_from_standard_input(dc: Destconfig) -> None:
     assert snapshot(dc.home) == before
 
 
+@pytest.mark.slow
 def test_import_from_standard_input_in_a_process(tmp_path: Path) -> None:
     home = tmp_path / "home"
     made = destconfig("--home", str(home), "import", "-", stdin=INCOMING.encode())

@@ -311,6 +311,7 @@ _answers = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_answers, st.sampled_from(["", " ", "  "]))
 def test_normalise_is_idempotent_on_its_output(answer: str, pad: str) -> None:
@@ -360,6 +361,7 @@ def test_ipv4_mapped_addresses_have_one_stored_form(answer: str) -> None:
     assert normalise(answer) == "[::ffff:192.0.2.1]"
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(_answers, st.text(alphabet="ab1-.:[]x", max_size=20)))
 def test_is_stored_agrees_with_normalise(text: str) -> None:
@@ -431,6 +433,7 @@ def test_all_stored_agrees_with_is_stored_on_each_key(key: str) -> None:
     assert all_stored(["example.com", key, "[192.0.2.1]"]) is is_stored(key)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
@@ -465,6 +468,7 @@ def _reference_ldh(name: str) -> bool:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(
     st.one_of(

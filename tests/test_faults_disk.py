@@ -9,27 +9,22 @@ warning. Each test mounts what it needs (root only) and unmounts it at its end.
 
 from __future__ import annotations
 
+import functools
 import subprocess
-import sys
 from pathlib import Path
 
+import pytest
+
 from destconfig.store import Store
+from tests.helpers import run_process
 from tests.mounts import fill, read_only, tmpfs
 
-ROOT = Path(__file__).parent.parent
 TIME_LINE = "Changes committed: "
 NEW_ANSWERS = "destconfig\nnew\nb.example\nN\nN\nN\nN\nN\nN\nN\n\ncommit\nsecond\nN\n"
 
 
-def destconfig(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "destconfig", "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+destconfig = functools.partial(run_process, stdin="", text=True)
+"""``destconfig --home HOME ARGS`` in a process of its own, text in and out."""
 
 
 def _committed_home(home: Path) -> bytes:
@@ -167,6 +162,7 @@ CHANGES = [
 ]
 
 
+@pytest.mark.slow
 def test_a_read_only_home_refuses_every_change_without_a_traceback(tmp_path: Path) -> None:
     home = tmp_path / "home"
     before = _committed_home(home)
@@ -180,11 +176,15 @@ def test_a_read_only_home_refuses_every_change_without_a_traceback(tmp_path: Pat
         listed = destconfig(home, "list")
         assert listed.returncode == 0, listed.stderr
         shell = destconfig(home, stdin=NEW_ANSWERS + "quit\nY\n")
-        assert "\nThe changes could not be committed: Read-only file system\n" in shell.stdout
+        assert (
+            f"\nThe changes could not be committed: cannot lock the home {home}: "
+            "Read-only file system\n"
+        ) in shell.stdout
         assert shell.stderr == ""
     assert (home / "config.toml").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_lock_that_is_a_directory_refuses_every_change(tmp_path: Path) -> None:
     """No mount needed: ``.lock`` is a directory, so the lock file cannot be opened."""
     home = tmp_path / "home"
@@ -196,5 +196,8 @@ def test_a_lock_that_is_a_directory_refuses_every_change(tmp_path: Path) -> None
         assert (done.returncode, done.stdout) == (1, ""), change
         assert done.stderr == f"destconfig: cannot lock the home {home}: Is a directory\n"
     shell = destconfig(home, stdin=NEW_ANSWERS + "quit\nY\n")
-    assert "\nThe changes could not be committed: Is a directory\n" in shell.stdout
+    assert (
+        f"\nThe changes could not be committed: cannot lock the home {home}: Is a directory\n"
+        in shell.stdout
+    )
     assert (home / "config.toml").read_bytes() == before

@@ -5,10 +5,10 @@ umask and homes others can write, tables too large to read back."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
-import resource
 import signal
 import stat
 import subprocess
@@ -22,11 +22,11 @@ import pexpect
 import pytest
 
 from destconfig.confdir import ConfigurationDirectory, Outside
-from destconfig.formats import MAX_ENTRIES, MAX_FILE_BYTES
 from destconfig.formats import toml as toml_format
+from destconfig.formats.limits import MAX_ENTRIES, MAX_FILE_BYTES
 from destconfig.model import Entry, IpSort, Table, Tls
 from destconfig.store import Store, TooLarge
-from tests.helpers import run_session
+from tests.helpers import run_process, run_session
 
 ROOT = Path(__file__).parent.parent
 WHEN = datetime(2026, 11, 27, 21, 6, 44, tzinfo=UTC)
@@ -34,25 +34,9 @@ NEW_ANSWERS = "destconfig\nnew\nb.example\nN\nN\nN\nN\nN\nN\nN\n\n"
 COMMIT_ANSWERS = "commit\nsecond\nN\n"
 
 
-def destconfig(
-    home: Path | str, *args: str, stdin: str = "", memory: int | None = None, umask: int = 0o22
-) -> subprocess.CompletedProcess[str]:
-    """``destconfig --home HOME ARGS`` in a process of its own (at most *memory* bytes)."""
-
-    def limits() -> None:
-        os.umask(umask)
-        if memory is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    return subprocess.run(
-        [sys.executable, "-m", "destconfig", "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        preexec_fn=limits,
-    )
+destconfig = functools.partial(run_process, stdin="", text=True, umask=0o22)
+"""``destconfig --home HOME ARGS`` in a process of its own, text in and out (``memory=``
+caps its address space)."""
 
 
 def _home_with_entry(home: Path) -> bytes:
@@ -73,6 +57,7 @@ def test_a_configuration_linked_to_dev_zero_is_refused_unread(tmp_path: Path) ->
         assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
 
 
+@pytest.mark.slow
 def test_a_configuration_that_is_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "config.toml")
     expected = f"destconfig: {tmp_path / 'config.toml'}: not a regular file\n"
@@ -95,6 +80,7 @@ def test_a_sparse_configuration_is_refused_reading_no_more_than_the_limit(
     )
 
 
+@pytest.mark.slow
 def test_a_commits_log_that_is_a_fifo_neither_hangs_nor_fails_the_commit(
     tmp_path: Path,
 ) -> None:
@@ -157,6 +143,7 @@ def test_a_configuration_with_a_number_too_long_exits_2(tmp_path: Path, digits: 
 # A configuration that turns into a directory during a session.
 
 
+@pytest.mark.slow
 def test_commit_after_the_configuration_became_a_directory_keeps_the_changes(
     tmp_path: Path,
 ) -> None:
@@ -235,6 +222,7 @@ def _kill_loop(
     return mid_write
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_export_killed_at_random_moments_leaves_no_temporary_file_after_the_next_start(
     tmp_path: Path,
@@ -256,6 +244,7 @@ def test_export_killed_at_random_moments_leaves_no_temporary_file_after_the_next
     assert _kill_loop(export_forever, 60, 20261201, check) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_import_killed_at_random_moments_leaves_the_old_or_the_new_table(tmp_path: Path) -> None:
     from destconfig.cli import main
@@ -302,6 +291,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_an_import_name_swapped_to_a_link_outside_never_reads_the_outside_file(
     tmp_path: Path,
 ) -> None:
@@ -392,6 +382,7 @@ def test_an_unrecognised_argument_is_echoed_escaped(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_home_path_with_control_characters_is_escaped(tmp_path: Path) -> None:
     home = tmp_path / f"home{CONTROL}"
     home.mkdir()
@@ -417,6 +408,7 @@ def test_under_umask_000_every_directory_made_for_the_home_is_private(tmp_path: 
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+@pytest.mark.slow
 def test_a_home_others_can_write_is_refused(tmp_path: Path) -> None:
     home = tmp_path / "home"
     before = _home_with_entry(home)
@@ -431,6 +423,7 @@ def test_a_home_others_can_write_is_refused(tmp_path: Path) -> None:
     assert (home / "config.toml").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_configuration_others_can_write_is_refused(tmp_path: Path) -> None:
     home = tmp_path / "home"
     before = _home_with_entry(home)
@@ -452,6 +445,7 @@ def _long_key(number: int) -> str:
     return f"h{number:06d}.{'x' * 60}.{'y' * 60}.{'z' * 60}.example"
 
 
+@pytest.mark.slow
 def test_a_table_whose_file_would_be_too_large_is_refused_before_anything_is_written(
     tmp_path: Path,
 ) -> None:
@@ -477,6 +471,7 @@ def test_a_table_whose_file_would_be_too_large_is_refused_before_anything_is_wri
     assert set(Store(tmp_path).load().entries) == {"a.example"}
 
 
+@pytest.mark.slow
 def test_a_table_of_too_many_entries_is_refused_and_the_largest_allowed_reads_back(
     tmp_path: Path,
 ) -> None:
@@ -493,6 +488,7 @@ def test_a_table_of_too_many_entries_is_refused_and_the_largest_allowed_reads_ba
     assert len(Store(tmp_path).load().entries) == MAX_ENTRIES
 
 
+@pytest.mark.slow
 def test_an_import_merged_past_the_limit_is_refused_by_the_command(tmp_path: Path) -> None:
     home = tmp_path / "home"
     entries = {f"h{n}.example": Entry() for n in range(MAX_ENTRIES)}
@@ -510,6 +506,7 @@ def test_an_import_merged_past_the_limit_is_refused_by_the_command(tmp_path: Pat
     assert (home / "config.toml").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_import_and_diff_of_a_device_are_refused_unread(tmp_path: Path) -> None:
     home = tmp_path / "home"
     for args, status in ((("import", "/dev/zero"), 1), (("diff", "/dev/zero", "current"), 2)):

@@ -8,10 +8,12 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from destconfig.formats import FormatError, Problem, for_name, formats, imported
+from destconfig.formats import for_name, formats
 from destconfig.formats import json as json_format
 from destconfig.formats import toml as toml_format
+from destconfig.formats.problems import FormatError, Problem
 from destconfig.model import Entry, Settings, Table, Tls
+from destconfig.operations import imported
 
 TABLE = Table(bounce_profiles=("bulk",)).with_entry(
     "example.com", Entry(tls=Tls.REQUIRED, bounce_profile="bulk")
@@ -127,8 +129,8 @@ def test_format_is_chosen_by_suffix() -> None:
 def test_esa_import_keeps_settings_and_known_profiles() -> None:
     current = Table(settings=Settings(tls_alert=True), bounce_profiles=("old",))
     loaded = Table(bounce_profiles=("new",)).with_entry("a.example", Entry(bounce_profile="new"))
-    result = imported(current, loaded, for_name("x.cfg"))
+    result = imported(current, loaded, full=for_name("x.cfg").full)
     assert result.settings.tls_alert is True
     assert result.bounce_profiles == ("new", "old")
     assert result.entries == loaded.entries
-    assert imported(current, loaded, for_name("x.toml")) == loaded
+    assert imported(current, loaded, full=for_name("x.toml").full) == loaded

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from destconfig import formats
-from destconfig.formats import MAX_PROBLEMS, FormatError, Problem, esa
+from destconfig.formats import esa, limits
+from destconfig.formats.limits import MAX_PROBLEMS
+from destconfig.formats.problems import FormatError, Problem
 from destconfig.model import (
     DefaultEntry,
     Entry,
@@ -169,7 +170,7 @@ def test_the_shell_shows_at_most_ten_errors(tmp_path: Path) -> None:
 
 
 def test_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(formats, "MAX_FILE_BYTES", 100)  # every format reads through decoded()
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)  # every format reads through decoded()
     with pytest.raises(FormatError) as caught:
         esa.loads(KNOWN_BYTES)
     assert caught.value.problems == [Problem(None, "the file is larger than 100 bytes")]
@@ -183,18 +184,8 @@ def test_problems_are_capped_keeping_the_first_in_line_order() -> None:
     assert len(problems) == MAX_PROBLEMS
     assert problems[0] == Problem(
         1,
-        "[DEFAULT] lacks "
-        + esa._and(
-            [
-                "ip_sort_pref",
-                "max_host_concurrency",
-                "max_messages_per_connection",
-                "limit_type",
-                "limit_apply",
-                "bounce_validation",
-                "tls",
-            ]
-        ),
+        "[DEFAULT] lacks ip_sort_pref, max_host_concurrency, max_messages_per_connection, "
+        "limit_type, limit_apply, bounce_validation and tls",
     )
     # Section problems (on header lines) found at the end still come in line order.
     assert problems[1] == Problem(2, "limit_type needs max_host_concurrency or recipient_limit")

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destconfig import formats
-from destconfig.formats import FormatError, esa
+from destconfig.formats import esa, limits
+from destconfig.formats.problems import FormatError
 from destconfig.model import Entry, LimitApply, LimitType, Table, Tls
 from tests.strategies import tables
 
@@ -33,26 +33,27 @@ BASE = esa.dumps(
 
 def agrees(text: str) -> None:
     """The exported reading says nothing, or what the line-by-line reading says."""
-    fast = esa._as_exported(text)
+    fast = esa.read_exported(text)
     if fast is None:
         return
     try:
-        careful = esa._read(text)
+        careful = esa.read_lines(text)
     except FormatError as error:
         pytest.fail(f"read in export's layout, refused line by line: {error.problems}")
-    assert fast == esa._values(careful)
+    assert fast == careful
 
 
 def test_the_base_file_is_in_export_s_layout() -> None:
-    assert esa._as_exported(BASE) is not None
+    assert esa.read_exported(BASE) is not None
     agrees(BASE)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(tables())
 def test_every_export_is_read_in_its_layout_alike(table: Table) -> None:
     text = esa.dumps(table).decode()
-    assert esa._as_exported(text) is not None
+    assert esa.read_exported(text) is not None
     agrees(text)
     assert esa.loads(text.encode()) == esa.loads.__wrapped__(text.encode())  # type: ignore[attr-defined]
 
@@ -83,6 +84,7 @@ _EDITS = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 60), _EDITS), min_size=1, max_size=3))
 def test_an_edited_export_is_read_alike_or_line_by_line(
@@ -110,7 +112,7 @@ def test_an_edited_export_is_read_alike_or_line_by_line(
     ],
 )
 def test_other_layouts_step_aside(text: str) -> None:
-    assert esa._as_exported(text) is None
+    assert esa.read_exported(text) is None
 
 
 @pytest.mark.parametrize(
@@ -123,7 +125,7 @@ def test_other_layouts_step_aside(text: str) -> None:
     ],
 )
 def test_layouts_found_out_early_step_aside(text: str) -> None:
-    assert esa._as_exported(text) is None
+    assert esa.read_exported(text) is None
     agrees(text)
 
 
@@ -131,19 +133,20 @@ def test_more_sections_than_a_table_may_have_entries_step_aside(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sections = BASE.count("\n\n")  # the entries of BASE
-    monkeypatch.setattr(formats, "MAX_ENTRIES", sections)
-    assert esa._as_exported(BASE) is not None
-    monkeypatch.setattr(formats, "MAX_ENTRIES", sections - 1)
-    assert esa._as_exported(BASE) is None
+    monkeypatch.setattr(limits, "MAX_ENTRIES", sections)
+    assert esa.read_exported(BASE) is not None
+    monkeypatch.setattr(limits, "MAX_ENTRIES", sections - 1)
+    assert esa.read_exported(BASE) is None
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(tables(), st.integers(1, 40))
 def test_an_export_read_a_stretch_at_a_time_reads_alike(table: Table, stretch: int) -> None:
     """However the text is cut into stretches, the sections are the same."""
     text = esa.dumps(table).decode()
-    whole = esa._as_exported(text)
+    whole = esa.read_exported(text)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(esa, "_AT_ONCE", stretch)
-        assert esa._as_exported(text) == whole
-        assert esa._values(esa._read(text)) == whole
+        patch.setattr(esa, "STRETCH", stretch)
+        assert esa.read_exported(text) == whole
+        assert esa.read_lines(text) == whole

@@ -25,16 +25,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destconfig import formats
-from destconfig.formats import MAX_ENTRIES, MAX_PROBLEMS, FormatError, Problem, esa, quote
+from destconfig.formats import esa, limits, tomlparse
 from destconfig.formats import json as json_format
 from destconfig.formats import toml as toml_format
+from destconfig.formats.limits import MAX_ENTRIES, MAX_PROBLEMS
+from destconfig.formats.numbers import digits_most
+from destconfig.formats.problems import FormatError, Problem, quote
 from destconfig.model import Entry, LimitApply, LimitType, Table, Tls
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 TOO_MANY = f"the table has more than {MAX_ENTRIES} entries"
-TOO_LONG = f"a number has more than {formats.digits_most()} digits"
+TOO_LONG = f"a number has more than {digits_most()} digits"
 
 ESA_DEFAULT = (
     b"[DEFAULT]\nip_sort_pref = PREFER_V6\nmax_host_concurrency = 500\n"
@@ -88,7 +90,7 @@ FIRST_MISSPELT = [Problem(1, LACKS)] + [Problem(n, SUGGESTED) for n in range(2, 
 def uncapped_problems(data: bytes) -> list[Problem]:
     """Every problem of *data*, no cap at all: the reading before any was dropped."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(formats, "MAX_PROBLEMS", 10**9)
+        patch.setattr(limits, "MAX_PROBLEMS", 10**9)
         return problems_of(esa.loads, data)
 
 
@@ -151,6 +153,7 @@ LAYOUTS: list[tuple[str, Callable[[int], bytes], Callable[[bytes], Table], bytes
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make", "loads", "marker"),
     [layout[1:] for layout in LAYOUTS],
@@ -170,7 +173,8 @@ _CHILD = textwrap.dedent(
     import resource, sys
     limit = int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from destconfig.formats import FormatError, for_name
+    from destconfig.formats import for_name
+    from destconfig.formats.problems import FormatError
     path = sys.argv[1]
     with open(path, "rb") as file:
         data = file.read()
@@ -187,7 +191,7 @@ _ADDRESS_SPACE = 1536 * 2**20
 
 def _largest(make: Callable[[int], bytes]) -> tuple[bytes, int]:
     """The file of *make* nearest the size limit, and its count of entries."""
-    most = formats.MAX_FILE_BYTES
+    most = limits.MAX_FILE_BYTES
     count, data = 1000, make(1000)
     while not most * 0.99 < len(data) <= most:
         count = int(count * most * 0.995 / len(data))
@@ -195,6 +199,7 @@ def _largest(make: Callable[[int], bytes]) -> tuple[bytes, int]:
     return data, count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make", "name", "marker"),
     [(layout[1], f"big.{layout[0].partition('-')[0]}", layout[3]) for layout in LAYOUTS],
@@ -435,6 +440,7 @@ _EDIT = st.tuples(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(_SEEDS))
 @settings(max_examples=250, deadline=None)
 @given(edits=st.lists(_EDIT, min_size=1, max_size=5))
@@ -504,8 +510,8 @@ def _esa_problems(
     data: bytes, *, problems: int, entries: int = MAX_ENTRIES
 ) -> list[Problem] | None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(formats, "MAX_PROBLEMS", problems)
-        patch.setattr(formats, "MAX_ENTRIES", entries)
+        patch.setattr(limits, "MAX_PROBLEMS", problems)
+        patch.setattr(limits, "MAX_ENTRIES", entries)
         try:
             esa.loads(data)
         except FormatError as error:
@@ -559,8 +565,9 @@ def test_a_text_split_a_stretch_at_a_time_splits_alike(
         return  # (the reading in export's layout leaves such a text to the other)
     end = min(end, len(text))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(esa, "_AT_ONCE", stretch)
-        assert list(esa._split(text, separator, end)) == text[:end].split(separator)
+        patch.setattr(esa, "STRETCH", stretch)
+        got = list(esa.split_in_stretches(text, separator, end))
+        assert got == text[:end].split(separator)
 
 
 def _toml_layouts(keys: list[str], spread: bool) -> list[str]:
@@ -580,6 +587,7 @@ def _toml_layouts(keys: list[str], spread: bool) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None)
 @given(
     st.lists(
@@ -599,11 +607,11 @@ def test_toml_entries_counted_a_piece_at_a_time_are_those_of_the_whole_document(
     keys = list(dict.fromkeys(keys))  # distinct: a key written twice is another problem
     layouts = _toml_layouts(keys, spread)
     for text in [*layouts, *(layout.replace("\n", "\r\n") for layout in layouts)]:
-        whole = toml_format.parse(text.encode())["entries"]
+        whole = tomlparse.parse(text)["entries"]
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(formats, "MAX_ENTRIES", most)
-            patch.setattr(toml_format, "_PIECE", chunk)
-            counted = toml_format._entries_beyond(text)
+            patch.setattr(limits, "MAX_ENTRIES", most)
+            patch.setattr(tomlparse, "PIECE", chunk)
+            counted = tomlparse.entries_beyond(text)
         if len(whole) <= most:
             assert counted is None, text
             continue
@@ -633,7 +641,7 @@ def test_the_json_walk_agrees_with_the_parser(edits: list[tuple[int, int, int, i
     written twice (and names one that is); where the parser refuses it, the walk finds
     nothing, or a problem before the parser's."""
     text = _mutated(_JSON_SEED.encode(), edits).decode("utf-8", "replace")
-    walked = json_format._first_problem(text)
+    walked = json_format.first_problem(text)
     twice: list[str] = []
 
     def pairs(found: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -662,7 +670,7 @@ def test_a_long_number_in_a_later_piece_of_toml_is_named(monkeypatch: pytest.Mon
     digits = "7" * 5_000
     entries = "".join(f'"a{n}.example" = {{ tls = "NO" }}\n' for n in range(40))
     text = f'certificates = ["{digits}"]\n[settings]\ncertificate = "{digits}"\n[entries]\n'
-    monkeypatch.setattr(toml_format, "_PIECE", 64)
+    monkeypatch.setattr(tomlparse, "PIECE", 64)
     assert len(toml_format.loads((text + entries).encode()).entries) == 40
     late = text + entries + f'"b.example" = {{ tls = "NO", bogus = [{digits}] }}\n'
     assert problems_of(toml_format.loads, late.encode()) == [Problem(45, TOO_LONG)]
@@ -673,10 +681,10 @@ def test_toml_entries_the_pieces_cannot_count_are_counted_whole(
 ) -> None:
     text = "certificates = [\n" + '"Demo",\n' * 20 + "]\n[entries]\n"
     text += "".join(f'"a{n}.example" = {{}}\n' for n in range(3))
-    monkeypatch.setattr(formats, "MAX_ENTRIES", 2)
-    monkeypatch.setattr(toml_format, "_PIECE", 4)
-    monkeypatch.setattr(toml_format, "_PIECE_MOST", 8)  # the array is longer
-    assert toml_format._in_pieces(text) == (None, False)
+    monkeypatch.setattr(limits, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(tomlparse, "PIECE", 4)
+    monkeypatch.setattr(tomlparse, "PIECE_MOST", 8)  # the array is longer
+    assert tomlparse.in_pieces(text) == (None, False)
     assert problems_of(toml_format.loads, text.encode()) == [Problem(None, too_many(2))]
 
 
@@ -694,9 +702,9 @@ def test_the_json_walk_counts_the_document_s_entries_only(
 ) -> None:
     """Three entries of any value are one too many for a limit of two; objects called
     "entries" elsewhere are not the table's."""
-    monkeypatch.setattr(formats, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(limits, "MAX_ENTRIES", 2)
     if line is None:
-        assert json_format._first_problem(text) is None
+        assert json_format.first_problem(text) is None
     else:
-        assert json_format._first_problem(text) == Problem(line, too_many(2))
+        assert json_format.first_problem(text) == Problem(line, too_many(2))
         assert problems_of(json_format.loads, text.encode()) == [Problem(line, too_many(2))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 
 from destconfig.formats import esa, formats
@@ -9,6 +10,7 @@ from destconfig.model import Table
 from tests.strategies import tables
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(tables())
 def test_full_formats_round_trip(table: Table) -> None:
@@ -17,6 +19,7 @@ def test_full_formats_round_trip(table: Table) -> None:
             assert fmt.loads(fmt.dumps(table)) == table, fmt.name
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(tables())
 def test_esa_keeps_the_default_entry_and_the_entries(table: Table) -> None:
@@ -27,6 +30,7 @@ def test_esa_keeps_the_default_entry_and_the_entries(table: Table) -> None:
     assert set(loaded.bounce_profiles) == used
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(tables())
 def test_esa_export_import_export_gives_the_same_bytes(table: Table) -> None:

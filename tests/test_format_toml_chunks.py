@@ -11,22 +11,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destconfig import formats
-from destconfig.formats import FormatError
+from destconfig.formats import limits, tomlparse
 from destconfig.formats import toml as toml_format
+from destconfig.formats.problems import FormatError, decoded
 from destconfig.model import Entry, IpSort, Table, Tls
 from tests.strategies import tables
 
-CHUNK = toml_format._CHUNK
+CHUNK = tomlparse.CHUNK
 
 
 def in_chunks(data: bytes) -> Table | None:
-    return toml_format._in_chunks(data.decode("utf-8"))
+    return toml_format.in_chunks(data.decode("utf-8"))
 
 
 def whole(data: bytes) -> Table:
     """The reading the chunked one must agree with."""
-    return toml_format.from_document(toml_format.parse(data))
+    return toml_format.from_document(tomlparse.parse(decoded(data)))
 
 
 def big_table(size: int) -> Table:
@@ -65,6 +65,7 @@ def test_the_factory_table_and_an_empty_entries_table_read_in_chunks() -> None:
     assert in_chunks(data) == Table()
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(tables())
 def test_chunked_and_whole_readings_agree(table: Table) -> None:
@@ -176,9 +177,9 @@ def test_no_more_entries_than_a_table_may_have_are_read_in_chunks(
     """The chunked reading stops past the limit; the count a piece at a time names the
     line of the first entry beyond it."""
     data = toml_format.dumps(big_table(2 * CHUNK + 7))
-    monkeypatch.setattr(formats, "MAX_ENTRIES", 2 * CHUNK + 7)
+    monkeypatch.setattr(limits, "MAX_ENTRIES", 2 * CHUNK + 7)
     assert in_chunks(data) == big_table(2 * CHUNK + 7)
-    monkeypatch.setattr(formats, "MAX_ENTRIES", CHUNK + 1)
+    monkeypatch.setattr(limits, "MAX_ENTRIES", CHUNK + 1)
     assert in_chunks(data) is None
     header = data.decode().split("\n").index("[entries]") + 1  # its line
     assert problems(data) == [

@@ -19,6 +19,7 @@ from destconfig.model import (
     Settings,
     Table,
     Tls,
+    has_limits,
     is_profile_name,
 )
 
@@ -121,7 +122,6 @@ def test_a_concurrency_or_recipient_limit_needs_limit_type_and_apply(
     entry = Entry(**limit, limit_type=LimitType.MXIP, limit_apply=LimitApply.VG)
     assert (entry.limit_type, entry.limit_apply) == (LimitType.MXIP, LimitApply.VG)
     assert entry.has_limits
-    assert entry.rate_limited
 
 
 @pytest.mark.parametrize(
@@ -142,11 +142,17 @@ def test_limit_type_and_apply_need_a_limit(others: dict[str, Any]) -> None:
     assert not Entry(**others).has_limits
 
 
-def test_messages_only_is_rate_limited_without_limits() -> None:
-    entry = Entry(max_messages_per_connection=5)
-    assert entry.rate_limited
-    assert not entry.has_limits
-    assert not Entry().rate_limited
+def test_a_draft_has_limits_by_the_entry_s_rule() -> None:
+    """The dialogues' and the options' drafts are plain dicts, missing keys and all.
+
+    (A messages-per-connection limit is no limit here, though LIST shows it as rate
+    limiting: tests/test_render.py.)
+    """
+    assert has_limits({"max_host_concurrency": 5})
+    assert has_limits({"recipient_limit": 0, "recipient_minutes": 60})
+    assert not has_limits({"max_messages_per_connection": 5, "recipient_limit": None})
+    assert not has_limits({})
+    assert has_limits(Entry(max_host_concurrency=5, **LIMITS).__dict__)
 
 
 def test_entry_defaults_are_all_default() -> None:

@@ -18,7 +18,7 @@ import pytest
 from destconfig.formats import toml as toml_format
 from destconfig.model import Entry, LimitApply, LimitType, Table, Tls
 from destconfig.store import Store
-from tests.helpers import run_session
+from tests.helpers import run_process, run_session
 
 ROOT = Path(__file__).parent.parent
 WHEN = datetime(2026, 11, 27, 21, 6, 44, tzinfo=UTC)
@@ -50,6 +50,7 @@ def _slow_fsync(descriptor: int) -> None:
     _REAL_FSYNC(descriptor)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_commit_killed_at_random_moments_leaves_old_or_new(tmp_path: Path) -> None:
     """Children commit large tables in a loop and are SIGKILLed at random moments."""
@@ -116,12 +117,7 @@ def test_a_commit_over_another_sessions_commit_is_refused(tmp_path: Path) -> Non
     first.stdin.write(b"destconfig\nnew\nfirst.example\nN\nN\nN\nN\nN\nN\nN\n\n")
     first.stdin.flush()
     _read_until(first, b"There is currently 1 entry configured.", seen)
-    second = subprocess.run(
-        [sys.executable, "-m", "destconfig", "--home", str(tmp_path), "new", "second.example"],
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    second = run_process(tmp_path, "new", "second.example")
     assert second.returncode == 0, second.stderr
     out, err = first.communicate(
         b"commit\nmine\nN\n"  # refused: the other session committed first

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from destconfig import replay
-from destconfig.formats import MAX_FILE_BYTES
+from destconfig.formats.limits import MAX_FILE_BYTES
 from destconfig.replay import replay_files
 
 ROOT = Path(__file__).parent.parent

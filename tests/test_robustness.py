@@ -4,12 +4,12 @@ stays valid, nothing uncontrolled reaches the terminal, and a dialogue abandoned
 
 from __future__ import annotations
 
-import contextlib
 import io
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +18,10 @@ from destconfig.dialogue.reader import StreamReader
 from destconfig.env import Environment
 from destconfig.model import Table
 from destconfig.replay import FIXED_TIME
-from destconfig.shell.host import Shell
+from destconfig.shell import host
+from destconfig.shell.session import Session
 from destconfig.store import Store
-from tests.helpers import run_session
+from tests.helpers import run_cli, run_session
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -216,7 +217,7 @@ class _Script:
     def __init__(self, lines: list[str], console: Console) -> None:
         self._lines = iter(lines)
         self._reader = StreamReader(self._next, console)
-        self.shell: Shell | None = None
+        self.shell: Session | None = None
         self.safe: Table | None = None  # the table at the last command prompt
         self.interrupted: Table | None = None
 
@@ -242,6 +243,7 @@ class _Script:
             raise
 
 
+@pytest.mark.slow
 @settings(max_examples=2500, deadline=None)
 @given(answers())
 def test_any_answers_are_handled(lines: list[str]) -> None:
@@ -249,18 +251,14 @@ def test_any_answers_are_handled(lines: list[str]) -> None:
         home = _home(directory)
         output, errors = io.StringIO(), io.StringIO()
         env = Environment(
-            stdin=io.BytesIO(),
-            stdout=output,
-            stderr=errors,
-            home=home,
-            clock=lambda: FIXED_TIME,
+            stdin=io.BytesIO(), stdout=output, stderr=errors, clock=lambda: FIXED_TIME
         )
         console = Console(output)
         script = _Script([line.replace("\n", " ") for line in lines], console)
         store = Store(home)
-        shell = Shell(env, store=store, committed=store.load(), console=console, reader=script)
+        shell = Session(env, store=store, committed=store.load(), console=console, reader=script)
         script.shell = shell
-        status = shell.run()
+        status = host.run(shell)
         assert status in (0, 1)
         if status == 1:  # end of input, possibly in the middle of a dialogue
             assert script.safe is not None
@@ -274,6 +272,7 @@ def test_any_answers_are_handled(lines: list[str]) -> None:
         event(f"interrupted a dialogue: {script.interrupted is not None or INTERRUPT in lines}")
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600))
 def test_any_bytes_are_handled(data: bytes) -> None:
@@ -288,6 +287,7 @@ _COMMANDS = ("list", "detail", "resolve", "new", "edit", "delete", "default", "s
 _OPTIONS = ("--tls", "--format", "--bounce-profile", "--max-concurrency", "--hostname", "-x")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(
     st.sampled_from(_COMMANDS),
@@ -298,15 +298,8 @@ _OPTIONS = ("--tls", "--format", "--bounce-profile", "--max-concurrency", "--hos
 )
 def test_any_arguments_are_handled_and_echoed_escaped(command: str, words: list[str]) -> None:
     """argv reaches messages (argparse quotes it): nothing of it may drive the terminal."""
-    from destconfig.cli import main
-
     with tempfile.TemporaryDirectory() as directory:
-        out, err = io.StringIO(), io.StringIO()
-        argv = ["--home", directory, command, *(word.replace("\0", "") for word in words)]
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = main(argv)
-            except SystemExit as done:  # argparse's usage errors and --help
-                status = done.code if isinstance(done.code, int) else 2
-        assert status in (0, 1, 2)
-        assert all(ch == "\n" or ch.isprintable() for ch in out.getvalue() + err.getvalue())
+        argv = [command, *(word.replace("\0", "") for word in words)]
+        result = run_cli(Path(directory), *argv)
+        assert result.status in (0, 1, 2)
+        assert all(ch == "\n" or ch.isprintable() for ch in result.out + result.err)

@@ -13,7 +13,10 @@ import pytest
 from destconfig.store import Store
 
 COMMAND = shutil.which("destconfig", path=str(Path(sys.executable).parent))
-pytestmark = pytest.mark.skipif(COMMAND is None, reason="destconfig is not installed")
+pytestmark = [
+    pytest.mark.slow,  # each test drives the installed shell in a pseudo-terminal
+    pytest.mark.skipif(COMMAND is None, reason="destconfig is not installed"),
+]
 
 MENU_PROMPT = "Export tables to a file."
 HOST = "ESA>"  # the prompt's last space is drawn as a cursor move

@@ -107,6 +107,7 @@ def tlsverify(home: Path, port: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_a_trickled_greeting_is_cut_off_at_the_step_limit(tmp_path: Path) -> None:
     with hostile_server(trickling(Step.GREETING)) as port:
         run = run_limited(tlsverify(tmp_path / "home", port))
@@ -193,6 +194,7 @@ def step_log(step: Step, port: int) -> tuple[Stage, list[str]]:
     return Stage.HANDSHAKE_FAILED, [*checking, f"TLS handshake failed: {TIMED_OUT}."]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "step", [Step.GREETING, Step.EHLO, Step.STARTTLS, Step.HANDSHAKE], ids=lambda step: step.value
 )
@@ -205,6 +207,7 @@ def test_a_trickled_reply_is_cut_off_at_the_deadline_of_its_step(step: Step) -> 
     assert within_bounds(seconds), seconds
 
 
+@pytest.mark.slow
 def test_a_trickled_reply_to_quit_is_cut_off_at_its_deadline(pki: Pki) -> None:
     context = pki.issue(DOMAIN)
     with hostile_server(trickling(Step.QUIT, context)) as port:
@@ -302,6 +305,7 @@ def test_a_reply_at_the_limits_is_read(pki: Pki) -> None:
 # --- the probe of one host has a total limit -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_addresses_of_one_host_share_its_total_limit() -> None:
     """Five addresses; the third step limit ends in the fourth, and the fifth is not tried."""
 
@@ -336,6 +340,7 @@ def test_the_addresses_of_one_host_share_its_total_limit() -> None:
 # --- name lookups --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_mx_lookup_ends_within_its_limit() -> None:
     """A name server that never answers, asked by a resolver that retries quickly: its
     retries back off (up to 2 s a pause), and the lookup still ends at the limit."""
@@ -367,6 +372,7 @@ class _StuckAddresses(FakeNetwork):
         return super().addresses(host, port)
 
 
+@pytest.mark.slow
 def test_an_address_lookup_ends_within_the_step_limit() -> None:
     network = _StuckAddresses()
     try:

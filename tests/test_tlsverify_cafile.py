@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from destconfig.console import Console
 from destconfig.dialogue.reader import StreamReader, binary_lines
 from destconfig.env import Environment
-from destconfig.shell.host import Shell
+from destconfig.shell import host
+from destconfig.shell.options import ShellOptions
+from destconfig.shell.session import Session
 from destconfig.store import Store
-
-ROOT = Path(__file__).parent.parent
+from tests.helpers import run_process
 
 
 def test_the_shell_refuses_a_missing_ca_file_at_start(tmp_path: Path) -> None:
     missing = tmp_path / "missing.pem"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "destconfig",
-            "--home",
-            str(tmp_path / "h"),
-            "--ca-file",
-            str(missing),
-        ],
-        input=b"quit\n",
-        capture_output=True,
-        cwd=ROOT,
-        env=dict(os.environ),
-        timeout=60,
-    )
+    run = run_process(tmp_path / "h", "--ca-file", str(missing), stdin=b"quit\n")
     assert (run.returncode, run.stdout) == (2, b"")
     assert run.stderr == f"destconfig: --ca-file {missing}: no such file\n".encode()
 
@@ -44,13 +27,13 @@ def test_a_ca_file_gone_since_the_start_is_a_message(tmp_path: Path) -> None:
     store = Store(tmp_path / "home")
     store.prepare()
     out = io.StringIO()
-    env = Environment(
-        stdin=io.BytesIO(), stdout=out, stderr=io.StringIO(), home=store.home, ca_file=gone
-    )
+    env = Environment(stdin=io.BytesIO(), stdout=out, stderr=io.StringIO())
     console = Console(out)
     answers = b"tlsverify\nexample.test\n127.0.0.1:1\nquit\n"
     reader = StreamReader(binary_lines(io.BytesIO(answers)), console)
-    status = Shell(env, store=store, committed=None, console=console, reader=reader).run()
+    options = ShellOptions(ca_file=gone)
+    session = Session(env, options, store=store, committed=None, console=console, reader=reader)
+    status = host.run(session)
     assert status == 0
     assert out.getvalue() == (
         "ESA> tlsverify\n"

@@ -7,22 +7,16 @@ byte.
 
 from __future__ import annotations
 
-import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from destconfig.cli import build_parser, run_command
-from destconfig.console import Console
-from destconfig.dialogue.reader import StreamReader, binary_lines
-from destconfig.env import Environment
 from destconfig.model import Entry, Table, Tls
 from destconfig.replay import FIXED_TIME
-from destconfig.shell.host import Shell
 from destconfig.store import Store
 from destconfig.tlsverify import probe
+from tests.helpers import Result, run_cli
 from tests.tlsservers import (
     FakeNetwork,
     Pki,
@@ -43,32 +37,14 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-@dataclass
-class Result:
-    status: int
-    out: str
-    err: str
-
-
 def destconfig(home: Path, *argv: str, network: FakeNetwork | None = None) -> Result:
-    """``destconfig ARGV --home HOME``, in-process, names resolved by *network*.
+    """``destconfig --home HOME ARGV``, in-process, names resolved by *network*.
 
     tlsverify gets a 2-second time limit unless *argv* sets one.
     """
-    env = Environment(
-        stdin=io.BytesIO(),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-        home=home,
-        clock=lambda: FIXED_TIME,
-        network=network if network is not None else loopback_network(MX),
-    )
     limit = ["--timeout", "2"] if argv[0] == "tlsverify" and "--timeout" not in argv else []
-    args = build_parser().parse_args([*argv, *limit, "--home", str(home)])
-    status = run_command(args, env)
-    assert isinstance(env.stdout, io.StringIO)
-    assert isinstance(env.stderr, io.StringIO)
-    return Result(status, env.stdout.getvalue(), env.stderr.getvalue())
+    network = network if network is not None else loopback_network(MX)
+    return run_cli(home, *argv, *limit, network=network)
 
 
 def commit(home: Path, table: Table) -> None:
@@ -504,13 +480,10 @@ def test_ca_file_errors(home: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seconds", ["0", "-1", "abc", "3601"])
-def test_a_bad_timeout_is_a_usage_error(
-    home: Path, seconds: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        build_parser().parse_args(["tlsverify", DOMAIN, "--timeout", seconds])
-    assert stopped.value.code == 2
-    assert capsys.readouterr().err.endswith(
+def test_a_bad_timeout_is_a_usage_error(home: Path, seconds: str) -> None:
+    stopped = run_cli(home, "tlsverify", DOMAIN, "--timeout", seconds)
+    assert stopped.status == 2
+    assert stopped.err.endswith(
         "destconfig tlsverify: error: argument --timeout: a number of seconds above 0, "
         "3600 at most\n"
     )
@@ -662,28 +635,14 @@ ANSWERS = [
 
 def test_the_host_prompt_dialogue(pki: Pki, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     network = FakeNetwork(exchangers={DOMAIN: [MX]}, hosts={MX: ["127.0.0.1"]})
-    store = Store(home)
-    store.prepare()
-    output, errors = io.StringIO(), io.StringIO()
-    env = Environment(
-        stdin=io.BytesIO(),
-        stdout=output,
-        stderr=errors,
-        home=home,
-        clock=lambda: FIXED_TIME,
-        ca_file=pki.ca_file,
-        tls_timeout=2.0,
-        network=network,
-    )
     with smtp_server(pki.issue(DOMAIN)) as port:
         monkeypatch.setattr(probe, "SMTP_PORT", port)  # the exchanger's SMTP port
         answers = with_port("\n".join(ANSWERS) + "\n", port).encode()
-        console = Console(output)
-        reader = StreamReader(binary_lines(io.BytesIO(answers)), console)
-        shell = Shell(env, store=store, committed=store.load(), console=console, reader=reader)
-        status = shell.run()
-    assert output.getvalue() == with_port(DIALOGUE, port)
-    assert status == 0
-    assert errors.getvalue() == ""
+        options = ("--ca-file", str(pki.ca_file), "--tls-timeout", "2")
+        result = run_cli(home, *options, stdin=answers, network=network)
+    assert result.out == with_port(DIALOGUE, port)
+    assert result.status == 0
+    assert result.err == ""
     assert network.mx_lookups == [DOMAIN]
-    assert store.load().entries == {}  # what governed was the session's table, never committed
+    # What governed was the session's table, never committed.
+    assert Store(home).load().entries == {}

@@ -87,6 +87,7 @@ def test_a_null_mx_accepts_no_mail() -> None:
     assert str(failed.value) == "example.test publishes a null MX: it accepts no mail"
 
 
+@pytest.mark.slow
 def test_a_silent_server_times_out_within_the_limit() -> None:
     started = time.monotonic()
     with dns_server("silent") as resolver, pytest.raises(LookupFailed) as failed:

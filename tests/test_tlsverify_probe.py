@@ -20,7 +20,8 @@ from destconfig.model import Entry, Table, Tls
 from destconfig.tlsverify import probe
 from destconfig.tlsverify.check import Verdict, run_check
 from destconfig.tlsverify.decision import Certificate, Delivery, Facts, Stage, outcomes
-from destconfig.tlsverify.probe import Target, check_ca_file, parse_target
+from destconfig.tlsverify.options import check_ca_file
+from destconfig.tlsverify.probe import Target, parse_target
 from tests.tlsservers import (
     FakeNetwork,
     Pki,
@@ -423,6 +424,7 @@ def test_a_host_without_an_address(pki: Pki) -> None:
     assert_never_delivered(verdict.facts)
 
 
+@pytest.mark.slow
 def test_the_time_limit_of_the_handshake(pki: Pki) -> None:
     with scripted_server(Script.SILENT_AFTER_220) as port:
         verdict = check(pki, port, timeout=0.5)
@@ -431,6 +433,7 @@ def test_the_time_limit_of_the_handshake(pki: Pki) -> None:
     assert verdict.log[-1] == "TLS handshake failed: timed out after 0.5 seconds."
 
 
+@pytest.mark.slow
 def test_the_time_limit_of_the_greeting(pki: Pki) -> None:
     with scripted_server(Script.SILENT_GREETING) as port:
         verdict = check(pki, port, timeout=0.5)

@@ -23,8 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destconfig.formats import FormatError
 from destconfig.formats import toml as toml_format
+from destconfig.formats import tomlparse
+from destconfig.formats.problems import FormatError
 
 
 def tomllib_reading(text: str) -> Any:
@@ -35,7 +36,7 @@ def tomllib_reading(text: str) -> Any:
 
 
 def compiled_reading(text: str) -> Any:
-    document = toml_format._compiled(text)
+    document = tomlparse.compiled(text)
     return "refused" if document is None else repr(document)
 
 
@@ -87,6 +88,7 @@ FRAGMENTS = [
 # fmt: on
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=16).map("".join))
 def test_any_text_of_toml_fragments_reads_as_tomllib(text: str) -> None:
@@ -116,7 +118,8 @@ _DEEP = 20000  # far deeper than an 8 MiB stack holds at about 2 KiB a level
 
 _READS = """
 import sys
-from destconfig.formats import FormatError, toml
+from destconfig.formats import toml
+from destconfig.formats.problems import FormatError
 try:
     toml.loads(sys.stdin.buffer.read())
     print("read")
@@ -170,9 +173,9 @@ def test_text_that_nests_deeply_and_is_refused_ends_with_a_message(data: bytes) 
 def test_text_deeper_than_any_allowed_stack_is_left_to_tomllib() -> None:
     """More "[" than the largest stack holds: tomllib reads it, and its recursion
     error is the document's problem."""
-    levels = (toml_format._STACK_MOST - toml_format._STACK_BASE) // toml_format._STACK_PER_LEVEL
+    levels = tomlparse.MOST_LEVELS
     data = b"a = " + b"[" * (levels + 1) + b"]" * (levels + 1)
-    assert toml_format._compiled(data.decode()) is None
+    assert tomlparse.compiled(data.decode()) is None
     with pytest.raises(FormatError) as raised:
         toml_format.loads(data)
     assert [(p.line, p.reason) for p in raised.value.problems] == [
@@ -181,13 +184,13 @@ def test_text_deeper_than_any_allowed_stack_is_left_to_tomllib() -> None:
 
 
 def test_work_on_the_deep_stack_hands_back_its_result_and_its_errors() -> None:
-    assert toml_format._on_deep_stack(lambda: 42, 10) == 42
+    assert tomlparse.on_deep_stack(lambda: 42, 10) == 42
 
     def fails() -> None:
         raise ValueError("inside")
 
     with pytest.raises(ValueError, match="inside"):
-        toml_format._on_deep_stack(fails, 10)
+        tomlparse.on_deep_stack(fails, 10)
 
 
 def test_when_no_thread_can_be_made_tomllib_reads_the_text(
@@ -197,10 +200,10 @@ def test_when_no_thread_can_be_made_tomllib_reads_the_text(
         raise RuntimeError("can't start new thread")
 
     monkeypatch.setattr(threading.Thread, "start", refuse)
-    assert toml_format._compiled("a = [1]") is None
-    assert toml_format.parse(b"a = [1]") == {"a": [1]}
+    assert tomlparse.compiled("a = [1]") is None
+    assert tomlparse.parse("a = [1]") == {"a": [1]}
     with pytest.raises(FormatError, match="nested too deeply"):
-        toml_format.parse(b"a = " + b"[" * 5000 + b"]" * 5000)
+        tomlparse.parse("a = " + "[" * 5000 + "]" * 5000)
 
 
 _INTERRUPTED = """
@@ -222,6 +225,7 @@ time.sleep(60)  # alive when the signal comes, so that an interrupt cannot go un
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
 def test_ctrl_c_while_a_table_is_read_ends_the_process_cleanly(delay: float) -> None:
     """The reading thread is waited out, never left in compiled code at exit."""

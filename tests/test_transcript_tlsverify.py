@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from destconfig.replay import replay_files, replay_text, substitute
+from tests.helpers import run_cli
 from tests.tlsservers import Pki, quiet_aiosmtpd, smtp_server
 
 DIRECTORY = Path(__file__).parent.parent / "transcripts" / "tlsverify"
@@ -56,22 +57,14 @@ def test_substitute_replaces_only_the_names_given() -> None:
     )
 
 
-def test_the_replay_command_takes_the_values_and_the_authority(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from destconfig.cli import main
-
+def test_the_replay_command_takes_the_values_and_the_authority(tmp_path: Path) -> None:
     pki = Pki(tmp_path / "pki")
     context = pki.issue("mail.example.test", common_name="example.test")
     with quiet_aiosmtpd(), smtp_server(context) as port:
         argv = ["replay", "--set", f"SMTP_PORT={port}", "--ca-file", str(pki.ca_file)]
-        status = main([*argv, str(TRANSCRIPTS[0])])
-    assert (status, capsys.readouterr().out) == (0, f"PASS {TRANSCRIPTS[0]}\n")
+        result = run_cli(None, *argv, str(TRANSCRIPTS[0]))
+    assert (result.status, result.out) == (0, f"PASS {TRANSCRIPTS[0]}\n")
 
 
 def test_the_replay_command_refuses_a_value_without_a_name() -> None:
-    from destconfig.cli import main
-
-    with pytest.raises(SystemExit) as raised:
-        main(["replay", "--set", "=25", "x.txt"])
-    assert raised.value.code == 2
+    assert run_cli(None, "replay", "--set", "=25", "x.txt").status == 2

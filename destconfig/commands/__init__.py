@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from destconfig.commands import changes, compare, files, lookup, show, tlscheck
+from destconfig.commands import changes, diff, files, resolve, show, tlsverify
 
-MODULES = (show, changes, files, compare, lookup, tlscheck)
+MODULES = (show, changes, files, diff, resolve, tlsverify)  # the order of --help
 
 
 def add_all(

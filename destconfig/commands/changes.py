@@ -19,10 +19,10 @@ from destconfig.commands.options import (
     destination,
     given,
 )
-from destconfig.console import escape
+from destconfig.exitstatus import ExitStatus
 from destconfig.messages import DEMO_CERTIFICATE_NOTE, NOTHING_TO_COMMIT, committed
 from destconfig.model import DEMO_CERTIFICATE, Settings, Table
-from destconfig.store import BusyError, ConflictError, StoreError, TooLarge, format_time
+from destconfig.store import format_time
 from destconfig.tablediff import diff, render_diff
 
 Change = Callable[[Table], Table]
@@ -128,24 +128,21 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
             difference = diff(before, after)
             if not difference.empty:
                 ctx.out.write(render_diff(difference, "committed", "after") + "\n")
-            return 0
+            return ExitStatus.OK
         if after == before:
             ctx.out.write(NOTHING_TO_COMMIT + "\n")
-            return 0
+            return ExitStatus.OK
         when = ctx.env.clock()
         try:
-            warnings = ctx.store.commit(
-                after, comment=comment, when=when, keep_rollback=not args.no_rollback
+            warnings = operations.commit(
+                ctx.store, after, comment=comment, when=when, keep_rollback=not args.no_rollback
             )
-        except (ConflictError, BusyError, TooLarge, StoreError) as error:
-            raise CommandError(f"nothing was committed: {error}") from None
-        except OSError as error:
-            reason = escape(error.strerror or str(error))
-            raise CommandError(f"nothing was committed: {reason}") from None
+        except operations.CommitRefused as refusal:
+            raise CommandError(f"nothing was committed: {refusal.message}") from None
     ctx.out.write(committed(format_time(when)) + "\n")
     for warning in warnings:
         ctx.error(f"warning: {warning}")
-    return 0
+    return ExitStatus.OK
 
 
 def run_new(args: argparse.Namespace, ctx: Context) -> int:
@@ -195,5 +192,5 @@ def run_setup(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_clear(args: argparse.Namespace, ctx: Context) -> int:
     if not args.yes:
-        raise CommandError("clear removes every entry: confirm with --yes", 2)
+        raise CommandError("clear removes every entry: confirm with --yes", ExitStatus.USAGE)
     return apply(ctx, args, operations.clear, comment_of(args, ["clear"]))

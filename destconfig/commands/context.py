@@ -5,24 +5,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from destconfig.console import Console, program_error
 from destconfig.env import Environment
+from destconfig.exitstatus import ExitStatus
 from destconfig.formats import toml as toml_format
 from destconfig.gcpause import keep
 from destconfig.model import Table, effective
 from destconfig.store import Store, StoreError
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-
 
 class CommandError(Exception):
     """A command that stops: *message* goes to standard error, *status* is the exit status."""
 
-    def __init__(self, message: str, status: int = EXIT_REFUSED) -> None:
+    def __init__(self, message: str, status: int = ExitStatus.REFUSED) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -36,15 +34,15 @@ class Context:
     store: Store
 
     @classmethod
-    def of(cls, env: Environment) -> Context:
-        return cls(env, Console(env.stdout), Console(env.stderr), Store(env.home))
+    def of(cls, env: Environment, home: Path) -> Context:
+        return cls(env, Console(env.stdout), Console(env.stderr), Store(home))
 
     def load(self) -> Table:
         """The committed table; a damaged configuration is a usage error (exit 2)."""
         try:
             table = self.store.load()
         except StoreError as error:
-            raise CommandError(str(error), EXIT_USAGE) from None
+            raise CommandError(str(error), ExitStatus.USAGE) from None
         keep()  # a one-shot command keeps its table until it exits
         return table
 

@@ -6,14 +6,16 @@ import argparse
 import errno
 import os
 import stat
-import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from destconfig import formats, operations
 from destconfig.commands.changes import apply, comment_of, commit_options
 from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
-from destconfig.formats import MAX_FILE_BYTES, Format
+from destconfig.exitstatus import ExitStatus
+from destconfig.formats import Format
+from destconfig.formats.limits import MAX_FILE_BYTES
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, read_descriptor
 from destconfig.store import atomic_write
@@ -61,15 +63,15 @@ def format_of(name: str, chosen: str | None) -> Format:
     return formats.formats()[chosen] if chosen else formats.for_name(name)
 
 
-def read_table_file(name: str, fmt: Format, *, importing: bool = True) -> Table:
+def read_table_file(name: str, fmt: Format, stdin: BinaryIO, *, importing: bool = True) -> Table:
     """Read and parse a table file; problems become a :class:`CommandError`.
 
     When *importing*, the errors end with the shell's note that the table was not
     changed (exit 1); otherwise (``diff``) a file that cannot be read is trouble (exit 2).
     """
-    status = 1 if importing else 2
+    status = ExitStatus.REFUSED if importing else ExitStatus.USAGE
     try:
-        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1) if name == STDIO else _read_named(name)
+        data = stdin.read(MAX_FILE_BYTES + 1) if name == STDIO else _read_named(name)
     except OSError as error:
         raise CommandError(f"cannot read {escape(name)}: {error.strerror}", status) from None
     try:
@@ -95,9 +97,9 @@ def _read_named(name: str) -> bytes:
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.replace_default and not args.merge:
-        raise CommandError("--replace-default goes with --merge", 2)
+        raise CommandError("--replace-default goes with --merge", ExitStatus.USAGE)
     fmt = format_of(args.file, args.format)
-    loaded = read_table_file(args.file, fmt)
+    loaded = read_table_file(args.file, fmt, ctx.env.stdin)
 
     def change(table: Table) -> Table:
         if args.merge:
@@ -112,9 +114,9 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
     data = fmt.dumps(ctx.load())
     if args.file == STDIO:
         ctx.out.write(data.decode("utf-8"))
-        return 0
+        return ExitStatus.OK
     try:
         atomic_write(Path(args.file), data)
     except OSError as error:
         raise CommandError(f"cannot write {escape(args.file)}: {error.strerror}") from None
-    return 0
+    return ExitStatus.OK

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from destconfig import model
+from destconfig import model, settings
 from destconfig.commands.context import CommandError
 from destconfig.destinations import InvalidDestination, normalise
-from destconfig.formats import esa
 from destconfig.formats.toml import validation_messages
 from destconfig.messages import invalid_destination
 from destconfig.model import DefaultEntry, Entry
+from destconfig.settings import BadValue, Setting
 
 
 class _Default:
@@ -33,7 +32,6 @@ class _Default:
 DEFAULT = _Default()
 _DEFAULT_WORDS = ("default",)
 _NO_LIMIT_WORDS = ("none", "default")
-_WORD_KEYS = frozenset({"tls", "ip_sort_pref"})
 
 
 def destination(text: str) -> str:
@@ -50,108 +48,46 @@ def destination_or_word(text: str) -> str:
     return destination(text)
 
 
-@dataclass(frozen=True)
-class SettingOption:
-    flag: str
-    key: str  # the model field and table file key
-    metavar: str
-    help: str
-    for_default: bool = True  # offered by the ``default`` command too
+def _parser(setting: Setting, *, allow_default: bool) -> Callable[[str], Any]:
+    """An option's value: the table file's word for it, or ``default`` (*allow_default*)."""
+    parse = setting.values.parse
+    underscored = setting.values.underscored
 
-    def parser(self, *, allow_default: bool) -> Callable[[str], Any]:
-        parse = esa.PARSERS[self.key]
+    def read(text: str) -> Any:
+        word = text.strip()
+        if allow_default and word.lower() in _DEFAULT_WORDS:
+            return DEFAULT
+        try:
+            # PREFER-V4, required-verify: hyphens for underscores in the words
+            return parse(word.replace("-", "_") if underscored else word)
+        except BadValue as bad:
+            extra = " or default" if allow_default else ""
+            raise argparse.ArgumentTypeError(
+                f"bad value {text!r}; use {bad.allowed}{extra}"
+            ) from None
 
-        def read(text: str) -> Any:
-            word = text.strip()
-            if allow_default and word.lower() in _DEFAULT_WORDS:
-                return DEFAULT
-            try:
-                # PREFER-V4, required-verify: hyphens for underscores in the words
-                return parse(word.replace("-", "_") if self.key in _WORD_KEYS else word)
-            except esa.BadValue as bad:
-                extra = " or default" if allow_default else ""
-                raise argparse.ArgumentTypeError(
-                    f"bad value {text!r}; use {bad.allowed}{extra}"
-                ) from None
-
-        read.__name__ = self.key
-        return read
-
-
-SETTINGS: tuple[SettingOption, ...] = (
-    SettingOption("--concurrency", "max_host_concurrency", "N", "maximum concurrent connections"),
-    SettingOption(
-        "--messages-per-connection",
-        "max_messages_per_connection",
-        "N",
-        "maximum messages per connection",
-    ),
-    SettingOption(
-        "--recipient-limit",
-        "recipient_limit",
-        "N",
-        "maximum recipients per period (see --recipient-minutes; default 60)",
-    ),
-    SettingOption("--recipient-minutes", "recipient_minutes", "M", "the recipient limit's period"),
-    SettingOption(
-        "--limit-type",
-        "limit_type",
-        "host|MXIP",
-        "limits for the entire domain (host) or each mail exchanger IP (MXIP)",
-    ),
-    SettingOption(
-        "--limit-apply",
-        "limit_apply",
-        "system|VG",
-        "limits counted system wide or per virtual gateway",
-    ),
-    SettingOption(
-        "--tls",
-        "tls",
-        "SETTING",
-        "0-5 or NO, PREFERRED, REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED",
-    ),
-    SettingOption(
-        "--bounce-verification",
-        "bounce_validation",
-        "on|off",
-        "bounce verification address tagging",
-    ),
-    SettingOption(
-        "--bounce-profile",
-        "bounce_profile",
-        "NAME",
-        "bounce profile (a new name becomes a known profile)",
-        for_default=False,
-    ),
-    SettingOption(
-        "--ip-sort", "ip_sort_pref", "PREF", "PREFER_V4, PREFER_V6, REQUIRE_V4 or REQUIRE_V6"
-    ),
-)
+    read.__name__ = setting.name
+    return read
 
 
 def add_setting_options(parser: argparse.ArgumentParser, *, for_default: bool) -> None:
+    """An option for each setting; for ``default``, of each the default entry has."""
     group = parser.add_argument_group("settings")
-    for option in SETTINGS:
-        if for_default and not option.for_default:
+    for setting in settings.IN_OPTIONS:
+        option = setting.option
+        if not for_default:
+            help_text = option.help + "; default returns it to Default"
+            read = _parser(setting, allow_default=True)
+        elif setting.name not in DefaultEntry.model_fields:
             continue
-        if for_default and option.key == "recipient_limit":
-            help_text = option.help + "; none removes the default recipient limit"
-            group.add_argument(
-                option.flag,
-                dest=option.key,
-                metavar=option.metavar,
-                help=help_text,
-                type=_no_limit_or(option.parser(allow_default=False)),
-            )
-            continue
-        suffix = "" if for_default else "; default returns it to Default"
+        elif option.removal is not None:
+            help_text = f"{option.help}; {option.removal}"
+            read = _no_limit_or(_parser(setting, allow_default=False))
+        else:
+            help_text = option.help
+            read = _parser(setting, allow_default=False)
         group.add_argument(
-            option.flag,
-            dest=option.key,
-            metavar=option.metavar,
-            help=option.help + suffix,
-            type=option.parser(allow_default=not for_default),
+            option.flag, dest=setting.name, metavar=option.metavar, help=help_text, type=read
         )
 
 
@@ -161,21 +97,21 @@ def _no_limit_or(parse: Callable[[str], Any]) -> Callable[[str], Any]:
             return DEFAULT
         return parse(text)
 
-    read.__name__ = "recipient_limit"
+    read.__name__ = parse.__name__
     return read
 
 
 def given(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given on the command line (``DEFAULT`` for ``default``)."""
     return {
-        option.key: getattr(args, option.key)
-        for option in SETTINGS
-        if getattr(args, option.key, None) is not None
+        setting.name: getattr(args, setting.name)
+        for setting in settings.IN_OPTIONS
+        if getattr(args, setting.name, None) is not None
     }
 
 
-def _flag(key: str) -> str:
-    return next(option.flag for option in SETTINGS if option.key == key)
+def _flag(name: str) -> str:
+    return settings.BY_NAME[name].option.flag
 
 
 def _with_changes(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -183,13 +119,13 @@ def _with_changes(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
     result = dict(values)
     for key, value in changes.items():
         result[key] = None if value is DEFAULT else value
-    pair = ("recipient_limit", "recipient_minutes")
-    if any(changes.get(key) is DEFAULT for key in pair):
-        result["recipient_limit"] = result["recipient_minutes"] = None
-    if result.get("recipient_limit") is not None and result.get("recipient_minutes") is None:
-        result["recipient_minutes"] = model.RECIPIENT_MINUTES_OFFER
-    if result.get("recipient_minutes") is not None and result.get("recipient_limit") is None:
-        raise CommandError(f"{_flag('recipient_minutes')} needs {_flag('recipient_limit')}")
+    limit, minutes = model.RECIPIENT_PAIR
+    if any(changes.get(key) is DEFAULT for key in model.RECIPIENT_PAIR):
+        result[limit] = result[minutes] = None
+    if result.get(limit) is not None and result.get(minutes) is None:
+        result[minutes] = model.RECIPIENT_MINUTES_OFFER
+    if result.get(minutes) is not None and result.get(limit) is None:
+        raise CommandError(f"{_flag(minutes)} needs {_flag(limit)}")
     return result
 
 
@@ -204,18 +140,11 @@ def _build(kind: type[Entry] | type[DefaultEntry], values: dict[str, Any]) -> An
 def changed_entry(entry: Entry | None, changes: dict[str, Any]) -> Entry:
     """An entry (new when *entry* is None) with the options' changes."""
     values = _with_changes({} if entry is None else dict(entry), changes)
-    has_limit = (
-        values.get("max_host_concurrency") is not None or values.get("recipient_limit") is not None
-    )
-    choices = [
-        key for key in ("limit_type", "limit_apply") if changes.get(key) not in (None, DEFAULT)
-    ]
-    if choices and not has_limit:
+    choices = [key for key in model.LIMIT_CHOICES if changes.get(key) not in (None, DEFAULT)]
+    if choices and not model.has_limits(values):
         flags = " and ".join(_flag(key) for key in choices)
-        raise CommandError(
-            f"{flags} need{'s' if len(choices) == 1 else ''} {_flag('max_host_concurrency')} "
-            f"or {_flag('recipient_limit')}"
-        )
+        limits = " or ".join(_flag(key) for key in model.LIMITS)
+        raise CommandError(f"{flags} need{'s' if len(choices) == 1 else ''} {limits}")
     result: Entry = _build(Entry, model.settle_limits(values))
     return result
 

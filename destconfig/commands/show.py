@@ -8,6 +8,7 @@ from typing import Any
 from destconfig import operations
 from destconfig.commands.context import Context, effective_values, table_document
 from destconfig.commands.options import destination_or_word
+from destconfig.exitstatus import ExitStatus
 from destconfig.model import Table
 from destconfig.render.listing import DEFAULT_ROW, render_list
 
@@ -44,7 +45,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(render_list(table) + "\n")
     else:
         ctx.document(table_document(table), args.format)
-    return 0
+    return ExitStatus.OK
 
 
 def _details(table: Table, key: str | None) -> dict[str, Any]:
@@ -71,9 +72,9 @@ def run_detail(args: argparse.Namespace, ctx: Context) -> int:
         shown = operations.detail(table, args.target)
     except operations.Refused as refusal:
         ctx.error(refusal.message)
-        return 1
+        return ExitStatus.REFUSED
     if args.format == "text":
         ctx.out.write(operations.detail_text(table, shown) + "\n")
     else:
         ctx.document({"details": [_details(table, key) for key in shown.keys]}, args.format)
-    return 0
+    return ExitStatus.OK

@@ -34,7 +34,7 @@ _OFFER = model.FACTORY_DEFAULT
 
 
 @dataclass(frozen=True)
-class Context:
+class Scope:
     """What a flow's texts and choices depend on besides the draft."""
 
     table: Table
@@ -46,7 +46,7 @@ class Context:
 
 
 class Step(Protocol):
-    def run(self, draft: Draft, ctx: Context, dialogue: Dialogue) -> None: ...
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None: ...
 
 
 # Question templates: texts may name {dest} and {minutes}.
@@ -58,7 +58,7 @@ class AskNumber:
     bounds: tuple[int, int]
     fallback: int | None  # the default when the draft holds no value
 
-    def question(self, default: Any, ctx: Context, draft: Draft) -> Question[Any]:
+    def question(self, default: Any, ctx: Scope, draft: Draft) -> Question[Any]:
         lo, hi = self.bounds
         return Number(ctx.fill(self.text, draft), lo, hi, default)
 
@@ -68,11 +68,11 @@ class AskYesNo:
     text: str
     fallback: bool
 
-    def question(self, default: Any, ctx: Context, draft: Draft) -> Question[Any]:
+    def question(self, default: Any, ctx: Scope, draft: Draft) -> Question[Any]:
         return YesNo(ctx.fill(self.text, draft), bool(default))
 
 
-Items = Callable[[Context], Sequence[tuple[str, Any]]]
+Items = Callable[[Scope], Sequence[tuple[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class AskChoice:
     items: Sequence[tuple[str, Any]] | Items
     fallback: Any
 
-    def question(self, default: Any, ctx: Context, draft: Draft) -> Question[Any]:
+    def question(self, default: Any, ctx: Scope, draft: Draft) -> Question[Any]:
         # Names from the table (profiles, certificates) are shown as they are;
         # only the fixed labels are templates.
         if callable(self.items):
@@ -99,7 +99,7 @@ class AskText:
     parse: Callable[[str], Any]
     fallback: None = None
 
-    def question(self, default: Any, ctx: Context, draft: Draft) -> Question[Any]:
+    def question(self, default: Any, ctx: Scope, draft: Draft) -> Question[Any]:
         return Text(ctx.fill(self.text, draft), self.parse)
 
 
@@ -116,7 +116,7 @@ class Ask:
     field: str
     template: Template
 
-    def run(self, draft: Draft, ctx: Context, dialogue: Dialogue) -> None:
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
         current = draft.get(self.field)
         default = self.template.fallback if current is None else current
         draft[self.field] = dialogue.ask(self.template.question(default, ctx, draft))
@@ -135,16 +135,13 @@ class Gate:
     steps: tuple[Step, ...]
     new_default: bool = False
 
-    def run(self, draft: Draft, ctx: Context, dialogue: Dialogue) -> None:
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
         if ctx.new:
             default = self.new_default
         else:
             default = any(draft.get(name) is not None for name in self.fields)
-        if dialogue.ask(YesNo(ctx.fill(self.text, draft), default)):
-            run(self.steps, draft, ctx, dialogue)
-        else:
-            for name in self.fields:
-                draft[name] = None
+        chosen = dialogue.ask(YesNo(ctx.fill(self.text, draft), default))
+        _run_or_clear(chosen, self.steps, self.fields, draft, ctx, dialogue)
 
 
 @dataclass(frozen=True)
@@ -155,12 +152,24 @@ class When:
     steps: tuple[Step, ...]
     fields: tuple[str, ...] = field(default=())
 
-    def run(self, draft: Draft, ctx: Context, dialogue: Dialogue) -> None:
-        if self.condition(draft):
-            run(self.steps, draft, ctx, dialogue)
-        else:
-            for name in self.fields:
-                draft[name] = None
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
+        _run_or_clear(self.condition(draft), self.steps, self.fields, draft, ctx, dialogue)
+
+
+def _run_or_clear(
+    chosen: bool,
+    steps: tuple[Step, ...],
+    fields: tuple[str, ...],
+    draft: Draft,
+    ctx: Scope,
+    dialogue: Dialogue,
+) -> None:
+    """Run *steps* when *chosen*, else leave *fields* at Default."""
+    if chosen:
+        run(steps, draft, ctx, dialogue)
+    else:
+        for name in fields:
+            draft[name] = None
 
 
 @dataclass(frozen=True)
@@ -170,12 +179,12 @@ class Note:
     condition: Callable[[Draft], bool]
     text: str
 
-    def run(self, draft: Draft, ctx: Context, dialogue: Dialogue) -> None:
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
         if self.condition(draft):
             dialogue.console.block(self.text)
 
 
-def run(steps: Sequence[Step], draft: Draft, ctx: Context, dialogue: Dialogue) -> None:
+def run(steps: Sequence[Step], draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
     for step in steps:
         step.run(draft, ctx, dialogue)
 
@@ -247,7 +256,7 @@ RECIPIENTS_BOUNDS = model.RECIPIENT_LIMIT
 NEW_PROFILE = object()
 
 
-def _profile_items(ctx: Context) -> Sequence[tuple[str, Any]]:
+def _profile_items(ctx: Scope) -> Sequence[tuple[str, Any]]:
     return (
         ("Default", None),
         *((name, name) for name in ctx.table.bounce_profiles),
@@ -282,10 +291,6 @@ BOUNCE_PROFILE_STEPS: tuple[Step, ...] = (
         ),
     ),
 )
-
-
-def _has_limits(draft: Draft) -> bool:
-    return draft.get("max_host_concurrency") is not None or draft.get("recipient_limit") is not None
 
 
 ENTRY_FLOW: tuple[Step, ...] = (
@@ -341,9 +346,9 @@ ENTRY_FLOW: tuple[Step, ...] = (
         ),
     ),
     When(
-        _has_limits,
+        model.has_limits,
         (_limit_type("{dest}", " {dest}"), LIMIT_APPLY),
-        ("limit_type", "limit_apply"),
+        model.LIMIT_CHOICES,
     ),
     Gate("Do you wish to apply a specific TLS setting for this domain?", ("tls",), TLS_STEPS),
     Gate(
@@ -411,7 +416,7 @@ DEFAULT_FLOW: tuple[Step, ...] = (
 )
 
 
-def _certificate_items(ctx: Context) -> Sequence[tuple[str, Any]]:
+def _certificate_items(ctx: Scope) -> Sequence[tuple[str, Any]]:
     return tuple((name, name) for name in ctx.table.certificates)
 
 

@@ -7,7 +7,7 @@ The standard parser reads the text. It keeps the last of a key written twice
 and converts any number, and it builds the whole document before anything can
 be counted; so a key written twice is refused, and a text that may hold a number
 too long to convert or more entries than a table may have is first walked
-without building anything (:func:`_first_problem`), which also says where.
+without building anything (:func:`first_problem`), which also says where.
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from destconfig import formats
-from destconfig.formats import (
+import destconfig.formats.limits as limits
+from destconfig.formats.numbers import digits_most, long_digit_runs, number_too_long
+from destconfig.formats.problems import (
     NESTED_TOO_DEEPLY,
     FormatError,
     Problem,
     decoded,
-    digits_most,
-    long_digit_runs,
-    number_too_long,
     quote,
     too_many_entries,
 )
@@ -45,8 +43,8 @@ _FIXED_OBJECTS = 4  # the document, settings, default and entries; each entry is
 @without_gc
 def loads(data: bytes) -> Table:
     text = decoded(data)
-    if long_digit_runs(text) or text.count("{") > formats.MAX_ENTRIES + _FIXED_OBJECTS:
-        problem = _first_problem(text)
+    if long_digit_runs(text) or text.count("{") > limits.MAX_ENTRIES + _FIXED_OBJECTS:
+        problem = first_problem(text)
         if problem is not None:
             raise FormatError([problem])
     try:
@@ -64,10 +62,10 @@ def loads(data: bytes) -> Table:
     if problem is not None:
         # A duplicate (or any of the walk's problems) earlier in the text comes first;
         # the walk also says where a duplicate is.
-        raise FormatError([_first_problem(text) or problem])
+        raise FormatError([first_problem(text) or problem])
     entries = document.get("entries") if isinstance(document, dict) else None
-    if isinstance(entries, dict) and len(entries) > formats.MAX_ENTRIES:
-        raise FormatError([_first_problem(text) or too_many_entries(None)])
+    if isinstance(entries, dict) and len(entries) > limits.MAX_ENTRIES:
+        raise FormatError([first_problem(text) or too_many_entries(None)])
     return from_document(document)
 
 
@@ -98,16 +96,16 @@ _DIGITS = re.compile(r"[0-9]+")
 _WORDS = ("true", "false", "null", "NaN", "Infinity", "-Infinity")  # what json.loads takes
 
 
-def _first_problem(text: str) -> Problem | None:
+def first_problem(text: str) -> Problem | None:
     """The first in *text* of: a key written twice in one object, a number with more
-    digits in a row than :func:`digits_most`, an entry beyond :data:`MAX_ENTRIES` and
+    digits in a row than :func:`digits_most`, an entry beyond :data:`~limits.MAX_ENTRIES` and
     nesting deeper than the parser follows. ``None`` when there is none, and from
     where the text stops being JSON: ``json.loads`` then says what is wrong there.
 
     The text is walked as ``json.loads`` reads it, building nothing: the keys of
     the open objects (and where each is), and no value at all.
     """
-    most = formats.MAX_ENTRIES
+    most = limits.MAX_ENTRIES
     digits = digits_most()
     deepest = sys.getrecursionlimit()
     # The open objects' keys (and where each is), None for an array.

@@ -17,16 +17,16 @@ from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.dialogue import flows
 from destconfig.dialogue.questions import Abandon, Invalid, Text, YesNo
-from destconfig.formats import MAX_ERRORS
+from destconfig.formats.limits import MAX_ERRORS
 from destconfig.messages import banner, invalid_destination
 from destconfig.model import DefaultEntry, Entry, Settings
 from destconfig.render.listing import render_list
 from destconfig.store import CONFIGURATION_DIR
 
 if TYPE_CHECKING:
-    from destconfig.shell.host import Shell
+    from destconfig.shell.session import Session
 
-Operation = Callable[["Shell"], bool]
+Operation = Callable[["Session"], bool]
 
 
 @dataclass(frozen=True)
@@ -43,51 +43,51 @@ def parse_destination(answer: str) -> str:
         raise Invalid(invalid_destination(answer)) from None
 
 
-def _ask_existing(shell: Shell, text: str) -> str:
+def _ask_existing(shell: Session, text: str) -> str:
     """A destination that has an entry (else :class:`Refused`, with the not-found words)."""
     key = shell.dialogue.ask(Text(text, parse_destination, words=shell.table.entries.keys()))
     operations.require_existing(shell.table, key)
     return key
 
 
-def do_new(shell: Shell) -> bool:
+def do_new(shell: Session) -> bool:
     key = shell.dialogue.ask(Text("Enter the domain you wish to configure.", parse_destination))
     operations.require_new(shell.table, key)
     draft: flows.Draft = {}
-    flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key, new=True), shell.dialogue)
+    flows.run(flows.ENTRY_FLOW, draft, flows.Scope(shell.table, key, new=True), shell.dialogue)
     shell.table = operations.new_entry(shell.table, key, Entry(**draft))
     return True
 
 
-def do_edit(shell: Shell) -> bool:
+def do_edit(shell: Session) -> bool:
     key = _ask_existing(shell, "Enter the domain you wish to edit.")
     draft = shell.table.entries[key].model_dump()
-    flows.run(flows.ENTRY_FLOW, draft, flows.Context(shell.table, key), shell.dialogue)
+    flows.run(flows.ENTRY_FLOW, draft, flows.Scope(shell.table, key), shell.dialogue)
     shell.table = operations.edit_entry(shell.table, key, Entry(**draft))
     return True
 
 
-def do_delete(shell: Shell) -> bool:
+def do_delete(shell: Session) -> bool:
     key = _ask_existing(shell, "Enter the domain you wish to delete.")
     shell.table = operations.delete_entries(shell.table, [key])
     return True
 
 
-def do_default(shell: Shell) -> bool:
+def do_default(shell: Session) -> bool:
     draft = shell.table.default.model_dump()
-    flows.run(flows.DEFAULT_FLOW, draft, flows.Context(shell.table), shell.dialogue)
+    flows.run(flows.DEFAULT_FLOW, draft, flows.Scope(shell.table), shell.dialogue)
     shell.table = operations.set_default(shell.table, DefaultEntry(**draft))
     return True
 
 
-def do_setup(shell: Shell) -> bool:
+def do_setup(shell: Session) -> bool:
     draft = shell.table.settings.model_dump()
-    flows.run(flows.SETUP_FLOW, draft, flows.Context(shell.table), shell.dialogue)
+    flows.run(flows.SETUP_FLOW, draft, flows.Scope(shell.table), shell.dialogue)
     shell.table = operations.set_settings(shell.table, Settings(**draft))
     return False
 
 
-def do_list(shell: Shell) -> bool:
+def do_list(shell: Session) -> bool:
     shell.console.block(render_list(shell.table))
     return False
 
@@ -109,7 +109,7 @@ def _detail_target(answer: str) -> str:
         return word
 
 
-def do_detail(shell: Shell) -> bool:
+def do_detail(shell: Session) -> bool:
     table = shell.table
     words = ("DEFAULT", "ALL", *table.entries)
     target = shell.dialogue.ask(Text(DETAIL_QUESTION, _detail_target, words=words))
@@ -117,7 +117,7 @@ def do_detail(shell: Shell) -> bool:
     return False
 
 
-def do_clear(shell: Shell) -> bool:
+def do_clear(shell: Session) -> bool:
     shell.table = operations.clear(shell.table)
     return True
 
@@ -136,7 +136,7 @@ def _reason(error: OSError) -> str:
     return escape(error.strerror or str(error))
 
 
-def do_import(shell: Shell) -> bool:
+def do_import(shell: Session) -> bool:
     name = shell.dialogue.ask(Text("Enter the name of the file to import.", parse_file_name))
     shown = escape(name)
     if not shell.configuration.exists(name):
@@ -153,7 +153,7 @@ def do_import(shell: Shell) -> bool:
     return True
 
 
-def do_export(shell: Shell) -> bool:
+def do_export(shell: Session) -> bool:
     name = shell.dialogue.ask(Text("Enter a name for the exported file.", parse_file_name))
     shown = escape(name)
     if shell.configuration.exists(name) and not shell.dialogue.ask(
@@ -166,8 +166,7 @@ def do_export(shell: Shell) -> bool:
         shell.console.reject(f'The file "{shown}" could not be written: {_reason(error)}.')
         return False
     shell.console.block(
-        f'File written on machine "{shell.env.hostname}" to the location '
-        f'"{CONFIGURATION_DIR}/{shown}".'
+        f'File written on machine "{shell.hostname}" to the location "{CONFIGURATION_DIR}/{shown}".'
     )
     return False
 
@@ -203,7 +202,7 @@ def _operation(answer: str) -> MenuItem:
 MENU_QUESTION = Text(MENU_TEXT, _operation, words=tuple(item.name for item in MENU), command=True)
 
 
-def run_menu(shell: Shell) -> None:
+def run_menu(shell: Session) -> None:
     """The menu loop: until an empty answer leaves it."""
     while True:
         try:

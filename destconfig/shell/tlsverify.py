@@ -13,11 +13,12 @@ from destconfig.destinations import InvalidDestination, is_address
 from destconfig.dialogue.questions import Abandon, Invalid, Text
 from destconfig.resolve import domain_of
 from destconfig.tlsverify.check import run_check
-from destconfig.tlsverify.probe import Target, check_ca_file, parse_target
+from destconfig.tlsverify.options import check_ca_file
+from destconfig.tlsverify.probe import Target, parse_target
 from destconfig.tlsverify.report import policy_block
 
 if TYPE_CHECKING:
-    from destconfig.shell.host import Shell
+    from destconfig.shell.session import Session
 
 DOMAIN_QUESTION = "Enter the TLS domain to verify against:"
 HOST_QUESTION = (
@@ -55,15 +56,16 @@ def parse_host_port(answer: str) -> Target:
         ) from None
 
 
-def do_tlsverify(shell: Shell) -> bool:
+def do_tlsverify(shell: Session) -> bool:
     try:
         domain = shell.dialogue.ask(Text(DOMAIN_QUESTION, parse_domain))
         target = shell.dialogue.ask(Text(HOST_QUESTION, parse_host, allow_empty=True, shown=domain))
     except Abandon:
         return False
     console = shell.console
-    if shell.env.ca_file is not None:
-        problem = check_ca_file(shell.env.ca_file)
+    ca_file = shell.options.ca_file
+    if ca_file is not None:
+        problem = check_ca_file(ca_file)
         if problem is not None:  # it was there at start; it may have gone since
             console.block(f"The CA file cannot be used: {escape(problem)}")
             return False
@@ -80,8 +82,8 @@ def do_tlsverify(shell: Shell) -> bool:
         domain,
         target,
         log=log,
-        timeout=shell.env.tls_timeout,
-        ca_file=shell.env.ca_file,
+        timeout=shell.options.tls_timeout,
+        ca_file=ca_file,
         network=shell.env.network,
     )
     console.block(policy_block(verdict.key, verdict.setting, verdict.facts))  # escaped there

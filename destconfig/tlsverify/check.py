@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from destconfig.env import TLS_TIMEOUT
 from destconfig.model import Table, Tls, effective
 from destconfig.resolve import resolve
 from destconfig.tlsverify.decision import Facts, Outcome, outcomes
-from destconfig.tlsverify.probe import Network, Probe, Target
+from destconfig.tlsverify.options import TLS_TIMEOUT, Network
+from destconfig.tlsverify.probe import Probe, Target
 
 
 @dataclass(frozen=True)

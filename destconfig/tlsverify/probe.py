@@ -16,8 +16,8 @@ handshake, QUIT, and each name lookup) a deadline for the whole step, the timeou
 and the probe of one host (its addresses, both conversations) a total limit of
 :data:`HOST_STEPS` timeouts.
 
-Name lookups go through a :class:`Network`, so tests can point mail exchangers
-at servers on loopback without DNS.
+Name lookups go through a :class:`~destconfig.tlsverify.options.Network`, so tests
+can point mail exchangers at servers on loopback without DNS.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from destconfig.destinations import InvalidDestination, normalise
-from destconfig.env import TLS_TIMEOUT
 from destconfig.tlsverify.decision import Certificate, Facts, Stage
+from destconfig.tlsverify.options import TLS_TIMEOUT, Network
 from destconfig.tlsverify.report import verification_lines
 
 SMTP_PORT = 25
@@ -53,16 +53,6 @@ HOST_STEPS = 3
 
 class LookupFailed(Exception):
     """The mail exchangers of a domain cannot be known (the reason is one phrase)."""
-
-
-class Network(Protocol):
-    def mail_exchangers(self, domain: str, timeout: float) -> list[str]:
-        """Host names in MX preference order; ``[]`` when the domain has no MX record."""
-        ...
-
-    def addresses(self, host: str, port: int) -> list[str]:
-        """The addresses to connect to for *host*, in order (``OSError`` when none)."""
-        ...
 
 
 class SystemNetwork:
@@ -615,18 +605,3 @@ class _Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def check_ca_file(path: Path) -> str | None:
-    """Why *path* cannot serve as the trusted authorities, or ``None`` when it can."""
-    try:
-        ssl.create_default_context(cafile=str(path))
-    except FileNotFoundError:
-        return f"{path}: no such file"
-    except IsADirectoryError:
-        return f"{path}: is a directory"
-    except OSError as error:
-        if isinstance(error, ssl.SSLError):
-            return f"{path}: not a PEM file of certificates"
-        return f"{path}: {error.strerror or error}"
-    return None

@@ -7,6 +7,7 @@ import argparse
 from destconfig.commands.context import Context
 from destconfig.commands.files import format_of, read_table_file
 from destconfig.console import escape
+from destconfig.exitstatus import ExitStatus
 from destconfig.model import Table
 from destconfig.tablediff import diff, diff_document, render_diff
 
@@ -16,7 +17,7 @@ CURRENT = "current"
 def add(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    compare = commands.add_parser(
+    parser = commands.add_parser(
         "diff",
         parents=[common],
         help="compare two tables (files, or current)",
@@ -24,10 +25,10 @@ def add(
         "current for the committed configuration. Exit status 0 when they are equal, 1 when "
         "they differ.",
     )
-    compare.add_argument("a", metavar="A")
-    compare.add_argument("b", metavar="B")
-    compare.add_argument("--format", choices=("text", "json"), default="text")
-    compare.set_defaults(run=run_diff)
+    parser.add_argument("a", metavar="A")
+    parser.add_argument("b", metavar="B")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run_diff)
 
 
 def _table(name: str, ctx: Context) -> tuple[Table, bool]:
@@ -35,7 +36,7 @@ def _table(name: str, ctx: Context) -> tuple[Table, bool]:
     if name == CURRENT:
         return ctx.load(), True
     fmt = format_of(name, None)
-    return read_table_file(name, fmt, importing=False), fmt.full
+    return read_table_file(name, fmt, ctx.env.stdin, importing=False), fmt.full
 
 
 def run_diff(args: argparse.Namespace, ctx: Context) -> int:
@@ -46,4 +47,4 @@ def run_diff(args: argparse.Namespace, ctx: Context) -> int:
         ctx.document(diff_document(difference), "json")
     elif not difference.empty:
         ctx.out.write(render_diff(difference, escape(args.a), escape(args.b)) + "\n")
-    return 0 if difference.empty else 1
+    return ExitStatus.OK if difference.empty else ExitStatus.DIFFERENT

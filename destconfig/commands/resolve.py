@@ -9,6 +9,7 @@ from destconfig import words
 from destconfig.commands.context import Context, effective_values
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination
+from destconfig.exitstatus import ExitStatus
 from destconfig.messages import invalid_destination
 from destconfig.model import Table, Tls
 from destconfig.render.detail import render_default, render_entry
@@ -21,7 +22,7 @@ _WHY = {Match.EXACT: "exact entry", Match.PATTERN: "nearest pattern", Match.DEFA
 def add(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    lookup = commands.add_parser(
+    parser = commands.add_parser(
         "resolve",
         parents=[common],
         help="show the entry that applies to recipients",
@@ -29,9 +30,9 @@ def add(
         "else the nearest .parent pattern, else the default entry) and every setting in "
         "effect. Exit status 1 when a recipient is not a valid address or domain.",
     )
-    lookup.add_argument("recipients", nargs="+", metavar="RECIPIENT")
-    lookup.add_argument("--format", choices=("text", "table", "json"), default="text")
-    lookup.set_defaults(run=run_resolve)
+    parser.add_argument("recipients", nargs="+", metavar="RECIPIENT")
+    parser.add_argument("--format", choices=("text", "table", "json"), default="text")
+    parser.set_defaults(run=run_resolve)
 
 
 def _block(table: Table, found: Resolution) -> str:
@@ -72,13 +73,13 @@ def _rows(table: Table, results: list[Resolution]) -> str:
 def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
     table = ctx.load()
     results: list[Resolution] = []
-    status = 0
+    status = ExitStatus.OK
     for recipient in args.recipients:
         try:
             results.append(resolve(table, recipient))
         except InvalidDestination:
             ctx.error(invalid_destination(recipient))
-            status = 1
+            status = ExitStatus.REFUSED
     if args.format == "json":
         ctx.document({"resolutions": [_document(table, found) for found in results]}, "json")
     elif args.format == "table":

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from destconfig.cli import timeout_seconds
-from destconfig.commands.context import EXIT_OK, EXIT_REFUSED, CommandError, Context
+from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
 from destconfig.dialogue.questions import Invalid
-from destconfig.env import TLS_TIMEOUT
+from destconfig.exitstatus import ExitStatus
+from destconfig.tlsverify.options import TLS_TIMEOUT, check_ca_file, timeout_seconds
 
 
 def add(
@@ -47,18 +47,17 @@ def add(
 def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
     from destconfig.shell.tlsverify import parse_domain, parse_host_port
     from destconfig.tlsverify.check import run_check
-    from destconfig.tlsverify.probe import check_ca_file
     from destconfig.tlsverify.report import document, json_text, policy_block, settings_table
 
     try:
         domain = parse_domain(args.domain)
         target = parse_host_port(args.host) if args.host is not None else None
     except Invalid as invalid:
-        raise CommandError(invalid.message, 2) from None
+        raise CommandError(invalid.message, ExitStatus.USAGE) from None
     if args.ca_file is not None:
         problem = check_ca_file(args.ca_file)
         if problem is not None:
-            raise CommandError(escape(problem), 2)
+            raise CommandError(escape(problem), ExitStatus.USAGE)
     table = ctx.load()
     text = args.format == "text"
 
@@ -85,4 +84,4 @@ def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
             verdict.key, verdict.setting, verdict.facts, verdict.log, all_settings=args.all_settings
         )
         ctx.out.write(json_text(found) + "\n")  # not ctx.document: the server's text is escaped
-    return EXIT_OK if verdict.outcome.goes_ahead else EXIT_REFUSED
+    return ExitStatus.OK if verdict.outcome.goes_ahead else ExitStatus.REFUSED

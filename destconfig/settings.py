@@ -1,0 +1,256 @@
+"""The catalogue of an entry's ten settings, each described once.
+
+A setting's record says what the program knows of it besides the model's rules:
+its name (the model names its fields after the keys of the appliance's table
+file), the words its values are read from and written in there (the one-shot
+options read the same words), how a person is shown them, its line in DETAIL, its
+cell in LIST and its one-shot option. The table file's reader and writer, DETAIL,
+LIST and the options loop over the catalogue, so that a setting is added or
+changed here alone; each view's order is given once, below the records.
+
+The settings that are special say so as data: the recipient limit's DETAIL line
+shows its minutes too, and LIST's Rate Limiting is one cell for three settings.
+The rules between settings are the model's (:data:`~destconfig.model.RECIPIENT_PAIR`,
+:func:`~destconfig.model.has_limits`), which every reader of the catalogue uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from destconfig import model, words
+from destconfig.model import IpSort, LimitApply, LimitType, Tls
+
+
+class BadValue(Exception):
+    """A word that names no value of the setting; *allowed* says which words do."""
+
+    def __init__(self, allowed: str) -> None:
+        super().__init__(allowed)
+        self.allowed = allowed
+
+
+@dataclass(frozen=True)
+class Values:
+    """The values a setting takes, in the words of the table file and of a person."""
+
+    parse: Callable[[str], Any]  # a word of the table file, in any case; BadValue
+    write: Callable[[Any], str]  # what export writes: the first of the value's words
+    show: Callable[[Any], str]  # what DETAIL and LIST show of it
+    underscored: bool = False  # its words have "_", which an option may write "-" (PREFER-V4)
+
+
+def _choice(
+    file_words: Mapping[Any, tuple[str, ...]], listed: str, show: Callable[[Any], str]
+) -> Values:
+    """One of a few values, each read from any of its *file_words* (the first is the one
+    written); *listed* is how a value's words are put when a word is refused."""
+    by_word = {word.lower(): value for value, each in file_words.items() for word in each}
+    allowed = ", ".join(listed.format(*each) for each in file_words.values())
+
+    def parse(text: str) -> Any:
+        try:
+            return by_word[text.lower()]
+        except KeyError:
+            raise BadValue(allowed) from None
+
+    written = {value: each[0] for value, each in file_words.items()}
+    return Values(parse, written.__getitem__, show, any("_" in word for word in by_word))
+
+
+def _number(bounds: tuple[int, int]) -> Values:
+    lo, hi = bounds
+
+    def parse(text: str) -> int:
+        # Digits only (no sign, no space); no more than the largest has, but leading zeros.
+        if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= len(str(hi)):
+            value = int(text)
+            if lo <= value <= hi:
+                return value
+        raise BadValue(f"a number from {lo} to {hi}")
+
+    return Values(parse, str, str)
+
+
+def _profile_name(text: str) -> str:
+    if model.is_profile_name(text):
+        return text
+    raise BadValue("a profile name: a letter, then letters, digits, '-', '_' or '.' (64 at most)")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A setting's line in DETAIL: its own words, or ``Default (EFFECTIVE)``."""
+
+    label: str
+    also: tuple[str, ...] = ()  # other settings the line shows (the recipient limit's minutes)
+    show: Callable[..., str] | None = None  # the words of all its values; else the setting's
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of LIST, after the destination's."""
+
+    upper: str  # the two lines of its head
+    lower: str
+    width: int  # (the least, for a column of names)
+    any_set: str | None = None  # a column of several settings, showing this when one is set
+    names: bool = False  # as wide as the longest name it shows
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A setting's cell in LIST: ``Default`` when left at Default, else its words."""
+
+    column: Column
+    show: Callable[[Any], str] | None = None  # else the setting's own words
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting's option of the one-shot ``new``, ``edit`` and ``default``."""
+
+    flag: str
+    metavar: str
+    help: str
+    # ``default`` may take it out of the default entry with ``none``; its help then says so.
+    removal: str | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of an entry (and of the default entry, where it has the field)."""
+
+    name: str  # the model's field and the table file's key
+    values: Values
+    option: Option
+    line: Line | None = None  # None: another setting's line shows it
+    cell: Cell | None = None  # None: LIST does not show it
+
+
+RATE_LIMITING = Column("Rate", "Limiting", 8, any_set="On")
+TLS_SUPPORT = Column("", "TLS", 7)
+BOUNCE_VERIFICATION = Column("Bounce", "Verification", 12)
+BOUNCE_PROFILE = Column("Bounce", "Profile", 9, names=True)
+IP_PREFERENCE = Column("IP Version", "Preference", 12)
+
+_BOOLEAN_WORDS = {False: ("0", "off"), True: ("1", "on")}
+
+# In the table file's key order, which is the order of the model's fields.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ip_sort_pref",
+        _choice({sort: (sort.value,) for sort in IpSort}, "{0}", words.IP_SORT.__getitem__),
+        Option("--ip-sort", "PREF", "PREFER_V4, PREFER_V6, REQUIRE_V4 or REQUIRE_V6"),
+        Line("IP Address Preference"),
+        Cell(IP_PREFERENCE),
+    ),
+    Setting(
+        "max_host_concurrency",
+        _number(model.CONCURRENCY),
+        Option("--concurrency", "N", "maximum concurrent connections"),
+        Line("Concurrent Connections"),
+        Cell(RATE_LIMITING),
+    ),
+    Setting(
+        "max_messages_per_connection",
+        _number(model.MESSAGES_PER_CONNECTION),
+        Option("--messages-per-connection", "N", "maximum messages per connection"),
+        Line("Maximum Messages Per Connection"),
+        Cell(RATE_LIMITING),
+    ),
+    Setting(
+        "recipient_minutes",
+        _number(model.RECIPIENT_MINUTES),
+        Option("--recipient-minutes", "M", "the recipient limit's period"),
+    ),
+    Setting(
+        "recipient_limit",
+        _number(model.RECIPIENT_LIMIT),
+        Option(
+            "--recipient-limit",
+            "N",
+            "maximum recipients per period (see --recipient-minutes; default 60)",
+            removal="none removes the default recipient limit",
+        ),
+        Line("Recipients Limit", also=("recipient_minutes",), show=words.recipients),
+        Cell(RATE_LIMITING),
+    ),
+    Setting(
+        "limit_type",
+        _choice(
+            {kind: (kind.value, str(number)) for number, kind in enumerate(LimitType)},
+            "{0} (or {1})",
+            words.LIMIT_TYPE.__getitem__,
+        ),
+        Option(
+            "--limit-type",
+            "host|MXIP",
+            "limits for the entire domain (host) or each mail exchanger IP (MXIP)",
+        ),
+        Line("Apply Limits Per Destination"),
+    ),
+    Setting(
+        "limit_apply",
+        _choice(
+            {apply: (apply.value, str(number)) for number, apply in enumerate(LimitApply)},
+            "{0} (or {1})",
+            words.LIMIT_APPLY.__getitem__,
+        ),
+        Option("--limit-apply", "system|VG", "limits counted system wide or per virtual gateway"),
+        Line("Apply Limits Per ESA Hostname"),
+    ),
+    Setting(
+        "bounce_validation",
+        _choice(_BOOLEAN_WORDS, "{0} (or {1})", words.on_off),
+        Option("--bounce-verification", "on|off", "bounce verification address tagging"),
+        Line("Bounce Verification"),
+        Cell(BOUNCE_VERIFICATION),
+    ),
+    Setting(
+        "bounce_profile",
+        Values(_profile_name, str, str),
+        Option("--bounce-profile", "NAME", "bounce profile (a new name becomes a known profile)"),
+        Line("Bounce Profile"),
+        Cell(BOUNCE_PROFILE),
+    ),
+    Setting(
+        "tls",
+        # The file numbers the settings 0 to 5, in the order of the appliance's menu.
+        _choice(
+            {tls: (str(number), tls.value) for number, tls in enumerate(Tls)},
+            "{0} ({1})",
+            words.TLS.__getitem__,
+        ),
+        Option(
+            "--tls",
+            "SETTING",
+            "0-5 or NO, PREFERRED, REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY, "
+            "REQUIRED_VERIFY_HOSTED",
+        ),
+        Line("TLS Support"),
+        Cell(TLS_SUPPORT, show=words.tls_on_off),
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+NAMES = tuple(BY_NAME)
+"""The names in the table file's key order."""
+
+
+def _in_order(names: str) -> tuple[Setting, ...]:
+    return tuple(BY_NAME[name] for name in names.split())
+
+
+# Each view's order.
+IN_DETAIL = _in_order(
+    "ip_sort_pref max_host_concurrency max_messages_per_connection recipient_limit "
+    "limit_type limit_apply tls bounce_validation bounce_profile"
+)
+IN_OPTIONS = _in_order(
+    "max_host_concurrency max_messages_per_connection recipient_limit recipient_minutes "
+    "limit_type limit_apply tls bounce_validation bounce_profile ip_sort_pref"
+)
+COLUMNS = (RATE_LIMITING, TLS_SUPPORT, BOUNCE_VERIFICATION, BOUNCE_PROFILE, IP_PREFERENCE)

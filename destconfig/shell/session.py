@@ -1,0 +1,91 @@
+"""One shell session's state: the committed table, the session's table, what is pending.
+
+The host loop (``shell.host``), the menu (``shell.menu``) and the host command
+``tlsverify`` (``shell.tlsverify``) all work on a :class:`Session`; they import
+this module, never one another, and the host loop reaches the others lazily.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from destconfig.confdir import ConfigurationDirectory
+from destconfig.console import Console
+from destconfig.dialogue.questions import Dialogue
+from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
+from destconfig.env import Environment
+from destconfig.shell.options import ShellOptions
+from destconfig.store import Store
+
+if TYPE_CHECKING:
+    from destconfig.model import Table
+
+
+class Session:
+    """The tables of one session, and the dialogue, console and store it works with."""
+
+    def __init__(
+        self,
+        env: Environment,
+        options: ShellOptions | None = None,
+        *,
+        store: Store,
+        committed: Table | None,
+        console: Console | None = None,
+        reader: Reader | None = None,
+    ) -> None:
+        self.options = options if options is not None else ShellOptions()
+        self.env = env
+        self.store = store
+        self.console = console if console is not None else Console(env.stdout)
+        self.reader = (
+            reader if reader is not None else make_reader(env, self.options, self.console, store)
+        )
+        self.dialogue = Dialogue(self.reader, self.console)
+        self.configuration = ConfigurationDirectory(store.configuration_dir)
+        self._committed = committed
+        self._table = committed
+
+    @property
+    def hostname(self) -> str:
+        return self.options.hostname
+
+    # A home with no committed table passes committed=None: the factory table is
+    # built when a command first needs it, so a session that only quits defines no
+    # models (pydantic's model machinery is most of a start-up's cost).
+
+    @property
+    def committed(self) -> Table:
+        if self._committed is None:
+            from destconfig.model import FACTORY_TABLE
+
+            self._committed = FACTORY_TABLE
+        return self._committed
+
+    @committed.setter
+    def committed(self, table: Table) -> None:
+        self._committed = table
+
+    @property
+    def table(self) -> Table:
+        """The session's table: the committed one and the changes made since."""
+        if self._table is None:
+            self._table = self.committed
+        return self._table
+
+    @table.setter
+    def table(self, table: Table) -> None:
+        self._table = table
+
+    @property
+    def pending(self) -> bool:
+        return self._table is not None and self._table != self.committed
+
+
+def make_reader(env: Environment, options: ShellOptions, console: Console, store: Store) -> Reader:
+    """The terminal reader at a terminal, else the stream reader (with echo unless told)."""
+    if env.interactive:
+        from destconfig.dialogue.terminal import TerminalReader
+
+        return TerminalReader(console, history_file=store.history_path)
+    return StreamReader(binary_lines(env.stdin), console, echo=options.echo)
