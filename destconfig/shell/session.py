@@ -7,6 +7,7 @@ this module, never one another, and the host loop reaches the others lazily.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from destconfig.confdir import ConfigurationDirectory
@@ -43,8 +44,8 @@ class Session:
         )
         self.dialogue = Dialogue(self.reader, self.console)
         self.configuration = ConfigurationDirectory(store.configuration_dir)
-        self._committed = committed
-        self._table = committed
+        if committed is not None:
+            self.committed = committed
 
     @property
     def hostname(self) -> str:
@@ -52,34 +53,23 @@ class Session:
 
     # A home with no committed table passes committed=None: the factory table is
     # built when a command first needs it, so a session that only quits defines no
-    # models (pydantic's model machinery is most of a start-up's cost).
+    # models (pydantic's model machinery is most of a start-up's cost). Both tables
+    # are replaced by assignment.
 
-    @property
+    @cached_property
     def committed(self) -> Table:
-        if self._committed is None:
-            from destconfig.model import FACTORY_TABLE
+        from destconfig.model import FACTORY_TABLE
 
-            self._committed = FACTORY_TABLE
-        return self._committed
+        return FACTORY_TABLE
 
-    @committed.setter
-    def committed(self, table: Table) -> None:
-        self._committed = table
-
-    @property
+    @cached_property
     def table(self) -> Table:
         """The session's table: the committed one and the changes made since."""
-        if self._table is None:
-            self._table = self.committed
-        return self._table
-
-    @table.setter
-    def table(self, table: Table) -> None:
-        self._table = table
+        return self.committed
 
     @property
     def pending(self) -> bool:
-        return self._table is not None and self._table != self.committed
+        return "table" in vars(self) and self.table != self.committed
 
 
 def make_reader(env: Environment, options: ShellOptions, console: Console, store: Store) -> Reader:
