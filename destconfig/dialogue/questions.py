@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from destconfig.console import Console
@@ -61,6 +61,16 @@ def _split(text: str) -> tuple[str, str]:
     """A one-line question's text: all but its last line, and its last line."""
     head, _, last = text.rpartition("\n")
     return (head + "\n" if head else ""), last
+
+
+def _block(text: str) -> str:
+    """A question's text above its prompt: the text, then its line end."""
+    return text + "\n"
+
+
+def _brackets(shown: str) -> str:
+    """The prompt of a question on its own line: what an empty answer stands for."""
+    return f"[{shown}]> "
 
 
 @dataclass(frozen=True)
@@ -119,15 +129,13 @@ class Number:
 
     @property
     def head(self) -> str:
-        return self.text + "\n"
+        return _block(self.text)
 
     @property
     def prompt(self) -> str:
-        return f"[{'' if self.default is None else self.default}]> "
+        return _brackets("" if self.default is None else str(self.default))
 
-    @property
-    def completions(self) -> Sequence[str]:
-        return ()
+    completions: Sequence[str] = field(default=(), init=False)  # a number has no words
 
     def interpret(self, answer: str) -> int:
         if not answer.strip() and self.default is not None:
@@ -184,11 +192,11 @@ class Text(Generic[T]):
 
     @property
     def head(self) -> str:
-        return self.text + "\n"
+        return _block(self.text)
 
     @property
     def prompt(self) -> str:
-        return f"[{self.shown}]> "
+        return _brackets(self.shown)
 
     @property
     def completions(self) -> Iterable[str]:
