@@ -8,9 +8,11 @@ and a read takes at most one byte past its limit whatever the file's size.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 NOT_A_REGULAR_FILE = "not a regular file"
@@ -131,3 +133,46 @@ def make_private_directory(path: Path) -> None:
                 raise
             continue
         os.chmod(directory, 0o700)  # the umask may have taken bits away, never added them
+
+
+def write_file(path: Path, data: bytes, *, replace: bool) -> None:
+    """Write *data* as the file *path* the user named, whole or not at all.
+
+    A name that exists is refused (``FileExistsError``) unless *replace*; then only a
+    regular file is replaced, never followed into (a link, a FIFO or a device is
+    refused), and it keeps its permission bits. A new file is private (0600). The
+    bytes go to a temporary file beside it first: a new name is then linked, so that
+    a file made meanwhile by someone else is not overwritten either.
+    """
+    try:
+        status: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        status = None
+    if status is not None:
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not replace:
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+        if not stat.S_ISREG(status.st_mode):
+            raise NotAFile(path)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fchmod(stream.fileno(), 0o600 if status is None else stat.S_IMODE(status.st_mode))
+            os.fsync(stream.fileno())
+        if status is None:
+            os.link(temporary, path)  # fails if the name was made meanwhile
+        else:
+            os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -119,7 +119,7 @@ def test_export_to_a_file_in_every_format(
     target = tmp_path / name
     target.write_bytes(b"old contents, replaced\n")
     args = ("--format", chosen) if chosen else ()
-    assert dc("export", str(target), *args) == Result(0, "", "")
+    assert dc("export", str(target), "--force", *args) == Result(0, "", "")
     assert target.read_bytes() == formats()[fmt].dumps(table)
     assert not (dc.home / "commits.log").exists()  # export commits nothing
 

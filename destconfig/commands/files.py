@@ -17,8 +17,7 @@ from destconfig.exitstatus import ExitStatus
 from destconfig.formats import Format
 from destconfig.formats.limits import MAX_FILE_BYTES
 from destconfig.model import Table
-from destconfig.safeio import NotAFile, read_descriptor
-from destconfig.store import atomic_write
+from destconfig.safeio import NotAFile, read_descriptor, write_file
 
 STDIO = "-"
 
@@ -51,11 +50,17 @@ def add(
         "export",
         parents=[common],
         help="write the committed table to a file",
-        description="Write the committed table to FILE (replacing it) or to standard output "
-        "(-). The format is --format, else the file's suffix (.toml, .json), else esa.",
+        description="Write the committed table to a new FILE (an existing one only with "
+        "--force) or to standard output (-). The format is --format, else the file's suffix "
+        "(.toml, .json), else esa.",
     )
     save.add_argument("file", metavar="FILE|-")
     save.add_argument("--format", choices=names, help="the file's format")
+    save.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (only a regular file is replaced; it keeps its mode)",
+    )
     save.set_defaults(run=run_export)
 
 
@@ -116,7 +121,9 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(data.decode("utf-8"))
         return ExitStatus.OK
     try:
-        atomic_write(Path(args.file), data)
+        write_file(Path(args.file), data, replace=args.force)
+    except FileExistsError:
+        raise CommandError(f"{escape(args.file)} exists: give --force to replace it") from None
     except OSError as error:
         raise CommandError(f"cannot write {escape(args.file)}: {error.strerror}") from None
     return ExitStatus.OK

@@ -1,0 +1,63 @@
+"""``destconfig export FILE`` writes a new file; an existing one only with ``--force``, and then
+only a regular file, replaced whole and keeping its mode."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+
+def _home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    assert run_cli(home, "new", "a.example").status == 0
+    return home
+
+
+def test_an_existing_file_is_refused_without_force(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    target = tmp_path / "passwd"
+    target.write_bytes(b"root:x:0:0::/root:/bin/sh\n")
+    target.chmod(0o644)
+    done = run_cli(home, "export", str(target), "--format", "esa")
+    assert (done.status, done.out) == (1, "")
+    assert done.err == f"destconfig: {target} exists: give --force to replace it\n"
+    assert target.read_bytes() == b"root:x:0:0::/root:/bin/sh\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []
+
+
+def test_force_replaces_a_regular_file_whole_and_keeps_its_mode(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    target = tmp_path / "table.cfg"
+    target.write_bytes(b"old\n")
+    target.chmod(0o644)
+    done = run_cli(home, "export", str(target), "--force")
+    assert (done.status, done.out, done.err) == (0, "", "")
+    assert target.read_bytes() == run_cli(home, "export", "-").out.encode()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_new_file_is_private(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    target = tmp_path / "new.cfg"
+    assert run_cli(home, "export", str(target)).status == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_force_never_follows_a_name_into_a_link_fifo_or_device(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    kept = tmp_path / "kept.cfg"
+    kept.write_bytes(b"kept\n")
+    link = tmp_path / "link.cfg"
+    link.symlink_to(kept)
+    fifo = tmp_path / "fifo.cfg"
+    os.mkfifo(fifo)
+    for target in (link, fifo, Path("/dev/null")):
+        done = run_cli(home, "export", str(target), "--force")
+        assert (done.status, done.out) == (1, ""), target
+        assert done.err == f"destconfig: cannot write {target}: not a regular file\n"
+    assert kept.read_bytes() == b"kept\n"
+    assert link.is_symlink() and stat.S_ISFIFO(os.lstat(fifo).st_mode)
