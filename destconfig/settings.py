@@ -227,8 +227,8 @@ SETTINGS: tuple[Setting, ...] = (
         Option(
             "--tls",
             "SETTING",
-            "0-5 or NO, PREFERRED, REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY, "
-            "REQUIRED_VERIFY_HOSTED",
+            "NO, PREFERRED, REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY or "
+            "REQUIRED_VERIFY_HOSTED (words only)",
         ),
         Line("TLS Support"),
         Cell(TLS_SUPPORT, show=words.tls_on_off),

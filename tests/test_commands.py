@@ -581,12 +581,12 @@ NEW_SETTINGS = [
         ("--concurrency", "5", "--limit-apply", "vg"),
         {"max_host_concurrency": 5, "limit_type": "host", "limit_apply": "VG"},
     ),
-    (("--tls", "0"), {"tls": "NO"}),
-    (("--tls", "1"), {"tls": "PREFERRED"}),
-    (("--tls", "2"), {"tls": "REQUIRED"}),
-    (("--tls", "3"), {"tls": "PREFERRED_VERIFY"}),
-    (("--tls", "4"), {"tls": "REQUIRED_VERIFY"}),
-    (("--tls", "5"), {"tls": "REQUIRED_VERIFY_HOSTED"}),
+    (("--tls", "NO"), {"tls": "NO"}),
+    (("--tls", "PREFERRED"), {"tls": "PREFERRED"}),
+    (("--tls", "REQUIRED"), {"tls": "REQUIRED"}),
+    (("--tls", "PREFERRED_VERIFY"), {"tls": "PREFERRED_VERIFY"}),
+    (("--tls", "REQUIRED_VERIFY"), {"tls": "REQUIRED_VERIFY"}),
+    (("--tls", "REQUIRED_VERIFY_HOSTED"), {"tls": "REQUIRED_VERIFY_HOSTED"}),
     (("--tls", "no"), {"tls": "NO"}),
     (("--tls", "Required"), {"tls": "REQUIRED"}),
     (("--tls", "required-verify"), {"tls": "REQUIRED_VERIFY"}),
@@ -694,7 +694,7 @@ def test_new_with_every_setting_at_default(dc: Destconfig) -> None:
     ],
 )
 def test_new_stores_the_normalised_destination(dc: Destconfig, typed: str, key: str) -> None:
-    assert dc("new", typed, "--tls", "2") == Result(0, COMMITTED, "")
+    assert dc("new", typed, "--tls", "REQUIRED") == Result(0, COMMITTED, "")
     assert dc.document()["entries"] == {key: {"tls": "REQUIRED"}}
     assert log_of(dc.home) == f"{TIME}\tnew {key}\n"
 
@@ -705,7 +705,7 @@ def test_new_on_an_existing_entry_exits_1_and_commits_nothing(
 ) -> None:
     seed(dc.home, full_table())
     before = snapshot(dc.home)
-    refused(dc("new", spelling, "--tls", "1"), 'An entry for "example.com" already exists.')
+    refused(dc("new", spelling, "--tls", "PREFERRED"), 'An entry for "example.com" already exists.')
     assert snapshot(dc.home) == before
 
 
@@ -733,15 +733,8 @@ BAD_VALUES = [
     ("--limit-apply", "gateway", "system (or 0), VG (or 1)"),
     (
         "--tls",
-        "6",
-        "0 (NO), 1 (PREFERRED), 2 (REQUIRED), 3 (PREFERRED_VERIFY), 4 (REQUIRED_VERIFY), "
-        "5 (REQUIRED_VERIFY_HOSTED)",
-    ),
-    (
-        "--tls",
         "required verify",
-        "0 (NO), 1 (PREFERRED), 2 (REQUIRED), 3 (PREFERRED_VERIFY), 4 (REQUIRED_VERIFY), "
-        "5 (REQUIRED_VERIFY_HOSTED)",
+        "NO, PREFERRED, REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED",
     ),
     ("--bounce-verification", "yes", "0 (or off), 1 (or on)"),
     (
@@ -913,7 +906,7 @@ EDIT_FULL = [
     (("--recipient-minutes", "30"), {**FULL_DOC, "recipient_minutes": 30}),  # limit stays
     (("--limit-type", "host"), {**FULL_DOC, "limit_type": "host"}),
     (("--limit-apply", "0"), {**FULL_DOC, "limit_apply": "system"}),
-    (("--tls", "5"), {**FULL_DOC, "tls": "REQUIRED_VERIFY_HOSTED"}),
+    (("--tls", "REQUIRED_VERIFY_HOSTED"), {**FULL_DOC, "tls": "REQUIRED_VERIFY_HOSTED"}),
     (("--tls", "preferred-verify"), {**FULL_DOC, "tls": "PREFERRED_VERIFY"}),
     (("--bounce-verification", "off"), {**FULL_DOC, "bounce_validation": False}),
     (("--bounce-profile", "Other"), {**FULL_DOC, "bounce_profile": "Other"}),
@@ -1019,7 +1012,7 @@ def test_a_limit_added_later_fills_the_choices(dc: Destconfig) -> None:
 
 def test_edit_changes_only_what_is_given(dc: Destconfig) -> None:
     seed(dc.home, full_table().with_entry("example.org", Entry(tls=Tls.PREFERRED)))
-    dc.ok("edit", "EXAMPLE.com", "--tls", "4")
+    dc.ok("edit", "EXAMPLE.com", "--tls", "REQUIRED_VERIFY")
     assert dc.document()["entries"] == {
         "example.com": {**FULL_DOC, "tls": "REQUIRED_VERIFY"},
         "example.org": {"tls": "PREFERRED"},
@@ -1027,7 +1020,7 @@ def test_edit_changes_only_what_is_given(dc: Destconfig) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [(), ("--tls", "2"), ("--tls", "required"), ("--limit-type", "MXIP")]
+    "args", [(), ("--tls", "REQUIRED"), ("--tls", "required"), ("--limit-type", "MXIP")]
 )
 def test_edit_without_a_change_commits_nothing(dc: Destconfig, args: tuple[str, ...]) -> None:
     seed(dc.home, full_table())
@@ -1040,11 +1033,11 @@ def test_edit_of_a_missing_entry_exits_1_and_commits_nothing(dc: Destconfig) -> 
     seed(dc.home, full_table())
     before = snapshot(dc.home)
     message = '"nope.example" was not found in the destination control table.'
-    refused(dc("edit", "nope.example", "--tls", "1"), message)
-    refused(dc("edit", "NOPE.example", "--tls", "1", "--dry-run"), message)
+    refused(dc("edit", "nope.example", "--tls", "PREFERRED"), message)
+    refused(dc("edit", "NOPE.example", "--tls", "PREFERRED", "--dry-run"), message)
     # a pattern is not its apex
     refused(
-        dc("edit", ".example.com", "--tls", "1"),
+        dc("edit", ".example.com", "--tls", "PREFERRED"),
         '".example.com" was not found in the destination control table.',
     )
     assert snapshot(dc.home) == before
@@ -1122,7 +1115,7 @@ DEFAULT_SETTINGS = [
     (("--limit-type", "1"), {"limit_type": "MXIP"}),
     (("--limit-apply", "VG"), {"limit_apply": "VG"}),
     (("--tls", "required-verify"), {"tls": "REQUIRED_VERIFY"}),
-    (("--tls", "5"), {"tls": "REQUIRED_VERIFY_HOSTED"}),
+    (("--tls", "REQUIRED_VERIFY_HOSTED"), {"tls": "REQUIRED_VERIFY_HOSTED"}),
     (("--bounce-verification", "on"), {"bounce_validation": True}),
     (("--ip-sort", "require-v4"), {"ip_sort_pref": "REQUIRE_V4"}),
     (("--ip-sort", "prefer-v4"), {"ip_sort_pref": "PREFER_V4"}),
@@ -1143,7 +1136,7 @@ def test_default_with_each_setting(
 
 def test_default_values_show_through_entries_left_at_default(dc: Destconfig) -> None:
     dc.ok("new", "example.com")
-    dc.ok("default", "--tls", "2", "--recipient-limit", "30", "--ip-sort", "prefer-v4")
+    dc.ok("default", "--tls", "REQUIRED", "--recipient-limit", "30", "--ip-sort", "prefer-v4")
     assert dc.ok("detail", "example.com") == (
         "example.com\n"
         "    IP Address Preference:           Default (Prefer IPv4)\n"
@@ -1201,8 +1194,8 @@ def test_default_recipient_minutes_alone(dc: Destconfig) -> None:
         (
             "--tls",
             "default",
-            "argument --tls: bad value 'default'; use 0 (NO), 1 (PREFERRED), 2 (REQUIRED), "
-            "3 (PREFERRED_VERIFY), 4 (REQUIRED_VERIFY), 5 (REQUIRED_VERIFY_HOSTED)",
+            "argument --tls: bad value 'default'; use NO, PREFERRED, REQUIRED, "
+            "PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED",
         ),
         (
             "--concurrency",
@@ -1245,7 +1238,7 @@ def test_default_has_no_bounce_profile(dc: Destconfig) -> None:
 
 def test_default_without_options_changes_nothing(dc: Destconfig) -> None:
     assert dc("default") == Result(0, NO_CHANGES, "")
-    assert dc("default", "--tls", "0", "--concurrency", "500") == Result(0, NO_CHANGES, "")
+    assert dc("default", "--tls", "NO", "--concurrency", "500") == Result(0, NO_CHANGES, "")
     assert not (dc.home / "config.toml").exists()
 
 
@@ -1348,9 +1341,9 @@ def test_clear_removes_every_entry_and_keeps_the_rest(dc: Destconfig) -> None:
 
 
 DRY_RUNS = [
-    (("new", "new.example", "--tls", "2"), "--- committed\n+++ after\n+ new.example\n"),
+    (("new", "new.example", "--tls", "REQUIRED"), "--- committed\n+++ after\n+ new.example\n"),
     (
-        ("edit", "example.com", "--tls", "4", "--concurrency", "default"),
+        ("edit", "example.com", "--tls", "REQUIRED_VERIFY", "--concurrency", "default"),
         "--- committed\n+++ after\n"
         "~ example.com\n"
         "    max_host_concurrency: 10 -> Default\n"
@@ -1411,7 +1404,7 @@ def test_dry_run_on_a_fresh_home_writes_no_configuration(dc: Destconfig) -> None
 def test_dry_run_without_a_change_prints_nothing(dc: Destconfig) -> None:
     seed(dc.home, full_table())
     before = snapshot(dc.home)
-    assert dc("edit", "example.com", "--tls", "2", "--dry-run") == Result(0, "", "")
+    assert dc("edit", "example.com", "--tls", "REQUIRED", "--dry-run") == Result(0, "", "")
     assert dc("setup", "--dry-run") == Result(0, "", "")
     assert snapshot(dc.home) == before
 
@@ -1420,11 +1413,11 @@ def test_dry_run_without_a_change_prints_nothing(dc: Destconfig) -> None:
 
 
 def test_each_command_logs_its_default_comment(dc: Destconfig) -> None:
-    dc.ok("new", "Example.COM", "--tls", "2")
-    dc.ok("edit", "example.com", "--tls", "1")
+    dc.ok("new", "Example.COM", "--tls", "REQUIRED")
+    dc.ok("edit", "example.com", "--tls", "PREFERRED")
     dc.ok("new", "b.example")
     dc.ok("delete", "b.example")
-    dc.ok("default", "--tls", "1")
+    dc.ok("default", "--tls", "PREFERRED")
     dc.ok("setup", "--tls-alert", "on")
     dc.ok("clear", "--yes")
     assert log_of(dc.home) == (
@@ -1457,9 +1450,9 @@ def test_comment_goes_to_the_log(dc: Destconfig, comment: str, logged: str) -> N
 @pytest.mark.parametrize(
     "args",
     [
-        ("edit", "example.com", "--tls", "1"),
+        ("edit", "example.com", "--tls", "PREFERRED"),
         ("delete", "example.com"),
-        ("default", "--tls", "1"),
+        ("default", "--tls", "PREFERRED"),
         ("setup", "--tls-alert", "on"),
         ("clear", "--yes"),
     ],
@@ -1498,7 +1491,7 @@ def test_no_rollback_on_the_first_commit_keeps_no_copy(dc: Destconfig) -> None:
 
 
 def test_commit_writes_the_configuration_the_shell_reads(dc: Destconfig) -> None:
-    dc.ok("new", "example.com", "--tls", "3")
+    dc.ok("new", "example.com", "--tls", "PREFERRED_VERIFY")
     assert Store(dc.home).load() == Table().with_entry(
         "example.com", Entry(tls=Tls.PREFERRED_VERIFY)
     )
@@ -1524,7 +1517,7 @@ def test_a_change_waits_for_the_lock_and_gives_up(
 
 def test_a_refused_change_on_a_fresh_home_leaves_no_configuration(dc: Destconfig) -> None:
     refused(
-        dc("edit", "example.com", "--tls", "1"),
+        dc("edit", "example.com", "--tls", "PREFERRED"),
         '"example.com" was not found in the destination control table.',
     )
     assert snapshot(dc.home) == {}
@@ -1540,7 +1533,7 @@ def test_a_refused_change_on_a_fresh_home_leaves_no_configuration(dc: Destconfig
         ("list", "--format", "json"),
         ("detail", "all"),
         ("new", "example.com"),
-        ("default", "--tls", "1"),
+        ("default", "--tls", "PREFERRED"),
         ("setup", "--tls-alert", "on"),
         ("export", "-"),
         ("diff", "current", "current"),
@@ -1631,9 +1624,9 @@ def test_process_errors_go_to_stderr_with_their_status(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stdout == b""
     assert bad.stderr.endswith(
-        b"\ndestconfig edit: error: argument --tls: bad value '7'; use 0 (NO), 1 (PREFERRED), "
-        b"2 (REQUIRED), 3 (PREFERRED_VERIFY), 4 (REQUIRED_VERIFY), 5 (REQUIRED_VERIFY_HOSTED) "
-        b"or default\n"
+        b"\ndestconfig edit: error: argument --tls: bad value '7'; use NO, PREFERRED, "
+        b"REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED or default (not "
+        b"a number: the table file counts the settings from 0, the menu from 1)\n"
     )
     unsure = destconfig("--home", home, "clear")
     assert (unsure.returncode, unsure.stdout, unsure.stderr) == (
@@ -1682,9 +1675,9 @@ def test_process_help_of_every_command() -> None:
 
 CHANGE_COMMANDS: list[tuple[str, ...]] = [
     ("new", "x.example"),
-    ("edit", "example.com", "--tls", "1"),
+    ("edit", "example.com", "--tls", "PREFERRED"),
     ("delete", "example.com"),
-    ("default", "--tls", "1"),
+    ("default", "--tls", "PREFERRED"),
     ("setup", "--tls-alert", "on"),
     ("clear", "--yes"),
 ]

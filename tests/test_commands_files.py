@@ -1118,11 +1118,11 @@ def test_resolve_usage_errors(dc: Destconfig) -> None:
 
 def test_resolve_sees_committed_changes(dc: Destconfig) -> None:
     assert dc("resolve", "u@a.b.example.com", "--format", "table").out.endswith(" default No\n")
-    dc.ok("new", ".example.com", "--tls", "2")
+    dc.ok("new", ".example.com", "--tls", "REQUIRED")
     assert dc("resolve", "u@a.b.example.com", "--format", "table").out.endswith(
         " .example.com pattern Required\n"
     )
-    dc.ok("new", ".b.example.com", "--tls", "4")
+    dc.ok("new", ".b.example.com", "--tls", "REQUIRED_VERIFY")
     assert dc("resolve", "u@a.b.example.com", "--format", "table").out.endswith(
         " .b.example.com pattern Required - Verify\n"
     )
@@ -1183,7 +1183,7 @@ def test_round_trip_between_two_homes(dc: Destconfig, tmp_path: Path) -> None:
         ("new", "example.com", "--tls", "required", "--bounce-profile", "Bulk"),
         ("new", ".example.com", "--concurrency", "20", "--limit-type", "MXIP"),
         ("new", "Bücher.example", "--recipient-limit", "50", "--recipient-minutes", "10"),
-        ("new", "192.0.2.1", "--tls", "4", "--bounce-verification", "on"),
+        ("new", "192.0.2.1", "--tls", "REQUIRED_VERIFY", "--bounce-verification", "on"),
         ("edit", ".example.com", "--limit-apply", "VG"),
     ):
         assert on(first, *args) == Result(0, COMMITTED, "")

@@ -61,3 +61,18 @@ def test_force_never_follows_a_name_into_a_link_fifo_or_device(tmp_path: Path) -
         assert done.err == f"destconfig: cannot write {target}: not a regular file\n"
     assert kept.read_bytes() == b"kept\n"
     assert link.is_symlink() and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_tls_numbers_are_refused_with_the_words_listed(tmp_path: Path) -> None:
+    """The table file's 1 is Preferred and the menu's 1 is No: a number could weaken TLS."""
+    home = tmp_path / "home"
+    for number in ("0", "1", "5"):
+        done = run_cli(home, "new", "x.example", "--tls", number)
+        assert (done.status, done.out) == (2, ""), number
+        assert done.err.endswith(
+            f"argument --tls: bad value '{number}'; use NO, PREFERRED, REQUIRED, "
+            "PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED or default (not a "
+            "number: the table file counts the settings from 0, the menu from 1)\n"
+        ), done.err
+    assert not (home / "config.toml").exists()
+    assert run_cli(home, "new", "x.example", "--tls", "preferred").status == 0

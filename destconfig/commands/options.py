@@ -18,7 +18,7 @@ from destconfig.commands.context import CommandError
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.formats.toml import validation_messages
 from destconfig.messages import invalid_destination
-from destconfig.model import DefaultEntry, Entry
+from destconfig.model import DefaultEntry, Entry, Tls
 from destconfig.settings import BadValue, Setting
 
 
@@ -48,6 +48,11 @@ def destination_or_word(text: str) -> str:
     return destination(text)
 
 
+# The table file numbers the TLS settings 0 to 5 and the shell's menu 1 to 6: a number
+# on the command line could mean either, so the option takes the words alone.
+_WORDS_ONLY = frozenset({"tls"})
+
+
 def _parser(setting: Setting, *, allow_default: bool) -> Callable[[str], Any]:
     """An option's value: the table file's word for it, or ``default`` (*allow_default*)."""
     parse = setting.values.parse
@@ -57,14 +62,20 @@ def _parser(setting: Setting, *, allow_default: bool) -> Callable[[str], Any]:
         word = text.strip()
         if allow_default and word.lower() in _DEFAULT_WORDS:
             return DEFAULT
+        extra = " or default" if allow_default else ""
+        if setting.name in _WORDS_ONLY:
+            words = ", ".join(tls.value for tls in Tls)
+            if word.isdigit():
+                raise argparse.ArgumentTypeError(
+                    f"bad value {text!r}; use {words}{extra} (not a number: the table file "
+                    "counts the settings from 0, the menu from 1)"
+                )
         try:
             # PREFER-V4, required-verify: hyphens for underscores in the words
             return parse(word.replace("-", "_") if underscored else word)
         except BadValue as bad:
-            extra = " or default" if allow_default else ""
-            raise argparse.ArgumentTypeError(
-                f"bad value {text!r}; use {bad.allowed}{extra}"
-            ) from None
+            allowed = words if setting.name in _WORDS_ONLY else bad.allowed
+            raise argparse.ArgumentTypeError(f"bad value {text!r}; use {allowed}{extra}") from None
 
     read.__name__ = setting.name
     return read
