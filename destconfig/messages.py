@@ -13,6 +13,14 @@ def invalid_destination(answer: str) -> str:
     )
 
 
+def invalid_recipient(answer: str) -> str:
+    """``resolve`` speaks of recipients: a pattern is a form of entry, never of a recipient."""
+    return (
+        f'Invalid recipient "{escape(answer.strip())}". Enter an address (user@example.com) '
+        "or a domain (example.com)."
+    )
+
+
 def not_found(dest: str) -> str:
     """*dest* is a stored key, or text already escaped."""
     return f'"{dest}" was not found in the destination control table.'

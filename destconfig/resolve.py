@@ -45,12 +45,22 @@ class Resolution:
 
 def _domain_text(recipient: str) -> str:
     """The recipient's domain as written, an ``IPv6:`` tag dropped."""
-    domain = recipient.rpartition("@")[2].strip()
+    local, at, domain = recipient.rpartition("@")
+    domain = domain.strip()
+    if at and not _local_part(local.strip()):
+        raise InvalidDestination(recipient)  # "@x.com", "a@b@c.com"
     if domain.startswith("[") and domain.endswith("]") and domain[1:].lower().startswith(_IPV6_TAG):
         domain = "[" + domain[1 + len(_IPV6_TAG) :]
     if domain.startswith("."):
         raise InvalidDestination(recipient)  # a pattern names no recipient
     return domain
+
+
+def _local_part(local: str) -> bool:
+    """An address's local part: not empty, and an ``@`` in it only inside quotes."""
+    if local.startswith('"') and local.endswith('"') and len(local) >= 2:
+        return True
+    return bool(local) and "@" not in local
 
 
 def domain_of(recipient: str) -> str:

@@ -1231,7 +1231,9 @@ def test_default_has_no_bounce_profile(dc: Destconfig) -> None:
     result = dc("default", "--bounce-profile", "Bulk")
     assert result.status == 2
     assert result.err.endswith(
-        "\ndestconfig: error: unrecognized arguments: --bounce-profile Bulk\n"
+        "\ndestconfig default: error: argument --bounce-profile: the default entry has no "
+        "bounce profile: the system's default profile applies to every destination without "
+        "one of its own\n"
     )
     assert not dc.home.exists()
 

@@ -840,8 +840,8 @@ nobody@example.net: (Default) (no entry)
     Bounce Profile:                  (Default)
 """
 INVALID = (
-    'destconfig: Invalid destination "{}". Enter a domain (example.com), '
-    "a subdomain (.example.com) or an IP address (192.0.2.1).\n"
+    'destconfig: Invalid recipient "{}". Enter an address (user@example.com) '
+    "or a domain (example.com).\n"
 )
 
 
@@ -1058,6 +1058,9 @@ INVALID_RECIPIENTS = [
     ("user@[192.0.2.1", "user@[192.0.2.1"),
     ("user@exa\tmple.com", "user@exa\\tmple.com"),
     ("user@exa\x1bmple.com", "user@exa\\x1bmple.com"),
+    ("a@b@c.com", "a@b@c.com"),
+    ("@x.com", "@x.com"),
+    ("  @x.com", "@x.com"),
 ]
 
 

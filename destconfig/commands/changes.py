@@ -83,6 +83,9 @@ def add(
         description="Change the settings given of the default entry.",
     )
     add_setting_options(default, for_default=True)
+    default.add_argument(  # named only to say why it is refused
+        "--bounce-profile", type=_no_default_profile, metavar="NAME", help=argparse.SUPPRESS
+    )
     commit_options(default)
     default.set_defaults(run=run_default)
 
@@ -107,9 +110,18 @@ def add(
         help="remove every entry",
         description="Remove every entry (not the default entry).",
     )
-    clear.add_argument("--yes", action="store_true", help="confirm: clear asks for it")
+    clear.add_argument(
+        "--yes", action="store_true", help="confirm the removal: clear refuses without it"
+    )
     commit_options(clear)
     clear.set_defaults(run=run_clear)
+
+
+def _no_default_profile(text: str) -> str:
+    raise argparse.ArgumentTypeError(
+        "the default entry has no bounce profile: the system's default profile applies to "
+        "every destination without one of its own"
+    )
 
 
 def comment_of(args: argparse.Namespace, words: list[str]) -> str:

@@ -10,7 +10,7 @@ from destconfig.commands.context import Context, effective_values
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination
 from destconfig.exitstatus import ExitStatus
-from destconfig.messages import invalid_destination
+from destconfig.messages import invalid_recipient
 from destconfig.model import Table, Tls
 from destconfig.render.detail import render_default, render_entry
 from destconfig.render.listing import DEFAULT_ROW, aligned
@@ -78,7 +78,7 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
         try:
             results.append(resolve(table, recipient))
         except InvalidDestination:
-            ctx.error(invalid_destination(recipient))
+            ctx.error(invalid_recipient(recipient))
             status = ExitStatus.REFUSED
     if args.format == "json":
         ctx.document({"resolutions": [_document(table, found) for found in results]}, "json")

@@ -1,5 +1,5 @@
-"""``destconfig export FILE`` writes a new file; an existing one only with ``--force``, and then
-only a regular file, replaced whole and keeping its mode."""
+"""One-shot commands that a user can trust: export never replaces a file unasked, --tls
+takes words, refusals that say what to do."""
 
 from __future__ import annotations
 
@@ -76,3 +76,10 @@ def test_tls_numbers_are_refused_with_the_words_listed(tmp_path: Path) -> None:
         ), done.err
     assert not (home / "config.toml").exists()
     assert run_cli(home, "new", "x.example", "--tls", "preferred").status == 0
+
+
+def test_clear_help_says_it_refuses_without_yes(tmp_path: Path) -> None:
+    done = run_cli(tmp_path / "home", "clear", "--help")
+    assert done.status == 0
+    assert "confirm the removal: clear refuses without it" in done.out
+    assert "asks for" not in done.out
