@@ -19,7 +19,13 @@ import stat
 from pathlib import Path
 
 from destconfig.formats.limits import MAX_FILE_BYTES
-from destconfig.safeio import IsALink, NotAFile, open_regular, read_descriptor
+from destconfig.safeio import (
+    IsALink,
+    NotAFile,
+    make_private_directory,
+    open_regular,
+    read_descriptor,
+)
 from destconfig.store import atomic_write
 
 __all__ = ["BadName", "ConfigurationDirectory", "NotAFile", "Outside", "check_name"]
@@ -98,5 +104,5 @@ class ConfigurationDirectory:
         path = self._file(name)
         if os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
             raise NotAFile(path)
-        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_directory(self.path)
         atomic_write(path, data)

@@ -50,7 +50,7 @@ FILES_SUFFIX = ".files"
 MAX_TRANSCRIPT_BYTES = 16 * 1024 * 1024
 MAX_FILES_DEPTH = 8  # directories below NAME.files/ (IMPORT reads only its top level)
 # Opening never waits for a FIFO's writer nor takes a terminal as the controlling one.
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 class ReplayError(Exception):

@@ -156,7 +156,7 @@ def write_file(path: Path, data: bytes, *, replace: bool) -> None:
         if not stat.S_ISREG(status.st_mode):
             raise NotAFile(path)
     descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        dir=path.parent, prefix=temporary_prefix(path), suffix=".tmp"
     )
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -165,7 +165,7 @@ def write_file(path: Path, data: bytes, *, replace: bool) -> None:
             os.fchmod(stream.fileno(), 0o600 if status is None else stat.S_IMODE(status.st_mode))
             os.fsync(stream.fileno())
         if status is None:
-            os.link(temporary, path)  # fails if the name was made meanwhile
+            _link_new(temporary, path, data)
         else:
             os.replace(temporary, path)
     finally:
@@ -176,3 +176,30 @@ def write_file(path: Path, data: bytes, *, replace: bool) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def temporary_prefix(path: Path) -> str:
+    """The start of a temporary file's name beside *path* (``.NAME.``, ending ``.tmp``):
+    the name cut so that the temporary name stays within a file system's 255 bytes."""
+    return f".{path.name[:200]}."
+
+
+def _link_new(temporary: str, path: Path, data: bytes) -> None:
+    """Put the written *temporary* in place as the new name *path*, never over a file.
+
+    Where a file system has no hard links, the file is created exclusively and written.
+    """
+    try:
+        os.link(temporary, path)  # fails if the name was made meanwhile
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        descriptor = os.open(path, flags, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

@@ -35,6 +35,7 @@ from destconfig.safeio import (
     make_private_directory,
     open_regular,
     read_descriptor,
+    temporary_prefix,
 )
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def replace(path: Path, data: bytes) -> None:
 
     When this raises, *path* is as it was and no temporary file is left.
     """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)

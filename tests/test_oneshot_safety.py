@@ -83,3 +83,14 @@ def test_clear_help_says_it_refuses_without_yes(tmp_path: Path) -> None:
     assert done.status == 0
     assert "confirm the removal: clear refuses without it" in done.out
     assert "asks for" not in done.out
+
+
+def test_a_file_name_of_255_bytes_can_be_exported(tmp_path: Path) -> None:
+    """The temporary file beside it has a name of its own that must fit as well."""
+    home = _home(tmp_path)
+    target = tmp_path / ("a" * 250 + ".toml")
+    done = run_cli(home, "export", str(target))
+    assert (done.status, done.err) == (0, "")
+    assert target.read_bytes() == run_cli(home, "export", "-", "--format", "toml").out.encode()
+    again = run_cli(home, "export", str(target), "--force")
+    assert (again.status, again.err) == (0, "")

@@ -123,6 +123,10 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
     try:
         write_file(Path(args.file), data, replace=args.force)
     except FileExistsError:
+        if args.force:  # made by someone else between the look and the write
+            raise CommandError(
+                f"cannot write {escape(args.file)}: a file of that name appeared meanwhile"
+            ) from None
         raise CommandError(f"{escape(args.file)} exists: give --force to replace it") from None
     except OSError as error:
         raise CommandError(f"cannot write {escape(args.file)}: {error.strerror}") from None

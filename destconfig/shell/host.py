@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from destconfig.console import escape, program_error
+from destconfig.console import escape, escape_lines, program_error
 from destconfig.dialogue.questions import Text, YesNo
 from destconfig.exitstatus import ExitStatus
 from destconfig.messages import NOTHING_TO_COMMIT, committed, not_committed
@@ -132,7 +132,7 @@ def do_clearchanges(shell: Session) -> bool:
             # What is committed now, which another session may have changed.
             shell.committed = shell.store.load()
         except StoreError as error:
-            shell.console.block(f"The configuration cannot be read: {escape(str(error))}")
+            shell.console.block(f"The configuration cannot be read: {escape_lines(str(error))}")
             return False
         shell.table = shell.committed
         shell.console.block(f"Changes cleared: {format_time(shell.env.clock())}")

@@ -21,7 +21,7 @@ from destconfig.formats.limits import MAX_ERRORS
 from destconfig.messages import banner, invalid_destination
 from destconfig.model import DefaultEntry, Entry, Settings
 from destconfig.render.listing import render_list
-from destconfig.store import CONFIGURATION_DIR
+from destconfig.store import CONFIGURATION_DIR, BusyError, LockError, StoreError
 
 if TYPE_CHECKING:
     from destconfig.shell.session import Session
@@ -160,10 +160,17 @@ def do_export(shell: Session) -> bool:
         YesNo(f'The file "{shown}" already exists. Overwrite it?', False)
     ):
         return False
+    data = formats.for_name(name).dumps(shell.table)
     try:
-        shell.configuration.write(name, formats.for_name(name).dumps(shell.table))
+        # Under the home's lock: another session's start or commit sweeps the
+        # temporary files of configuration/, and must not take this one's.
+        with shell.store.locked():
+            shell.configuration.write(name, data)
     except OSError as error:
         shell.console.reject(f'The file "{shown}" could not be written: {_reason(error)}.')
+        return False
+    except (BusyError, LockError, StoreError) as error:
+        shell.console.reject(f'The file "{shown}" could not be written: {escape(str(error))}.')
         return False
     shell.console.block(
         f'File written on machine "{shell.hostname}" to the location "{CONFIGURATION_DIR}/{shown}".'
