@@ -516,7 +516,7 @@ def test_import_of_a_broken_file_from_standard_input(dc: Destconfig) -> None:
     seed(dc.home, CURRENT)
     before = snapshot(dc.home)
     assert dc("import", "-", stdin=BROKEN.encode()) == Result(
-        1, "", broken_lines("-") + NOT_CHANGED
+        1, "", broken_lines("<stdin>") + NOT_CHANGED
     )
     assert snapshot(dc.home) == before
 
@@ -549,7 +549,7 @@ def test_import_from_standard_input_in_a_process(tmp_path: Path) -> None:
     )
     broken = destconfig("--home", str(home), "import", "-", stdin=BROKEN.encode())
     assert (broken.returncode, broken.stdout) == (1, b"")
-    assert broken.stderr == (broken_lines("-") + NOT_CHANGED).encode()
+    assert broken.stderr == (broken_lines("<stdin>") + NOT_CHANGED).encode()
 
 
 @pytest.mark.parametrize(

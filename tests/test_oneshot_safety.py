@@ -94,3 +94,20 @@ def test_a_file_name_of_255_bytes_can_be_exported(tmp_path: Path) -> None:
     assert target.read_bytes() == run_cli(home, "export", "-", "--format", "toml").out.encode()
     again = run_cli(home, "export", str(target), "--force")
     assert (again.status, again.err) == (0, "")
+
+
+def test_import_from_standard_input_recognises_toml_and_json(tmp_path: Path) -> None:
+    source = _home(tmp_path)
+    for fmt in ("toml", "json", "esa"):
+        text = run_cli(source, "export", "-", "--format", fmt).out.encode()
+        home = tmp_path / f"to-{fmt}"
+        done = run_cli(home, "import", "-", stdin=text)
+        assert (done.status, done.err) == (0, ""), (fmt, done.err)
+        assert run_cli(home, "list").out == run_cli(source, "list").out
+
+
+def test_standard_input_is_named_stdin_in_messages(tmp_path: Path) -> None:
+    done = run_cli(tmp_path / "home", "import", "-", stdin=b'{"entries": 1}\n')
+    assert (done.status, done.out) == (1, "")
+    assert done.err.startswith('destconfig: Error in "<stdin>"'), done.err
+    assert done.err.endswith("destconfig: The table was not changed.\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from destconfig.commands.context import Context
-from destconfig.commands.files import format_of, read_table_file
+from destconfig.commands.files import read_table_file
 from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
 from destconfig.model import Table
@@ -35,8 +35,8 @@ def _table(name: str, ctx: Context) -> tuple[Table, bool]:
     """The table named, and whether its format holds the whole configuration."""
     if name == CURRENT:
         return ctx.load(), True
-    fmt = format_of(name, None)
-    return read_table_file(name, fmt, ctx.env.stdin, importing=False), fmt.full
+    table, fmt = read_table_file(name, None, ctx.env.stdin, importing=False)
+    return table, fmt.full
 
 
 def run_diff(args: argparse.Namespace, ctx: Context) -> int:

@@ -20,6 +20,7 @@ from destconfig.model import Table
 from destconfig.safeio import NotAFile, read_descriptor, write_file
 
 STDIO = "-"
+STDIN_NAME = "<stdin>"  # how messages name standard input
 
 
 def add(
@@ -68,19 +69,25 @@ def format_of(name: str, chosen: str | None) -> Format:
     return formats.formats()[chosen] if chosen else formats.for_name(name)
 
 
-def read_table_file(name: str, fmt: Format, stdin: BinaryIO, *, importing: bool = True) -> Table:
-    """Read and parse a table file; problems become a :class:`CommandError`.
+def read_table_file(
+    name: str, chosen: str | None, stdin: BinaryIO, *, importing: bool = True
+) -> tuple[Table, Format]:
+    """Read and parse a table file, and say its format; problems become a :class:`CommandError`.
 
-    When *importing*, the errors end with the shell's note that the table was not
-    changed (exit 1); otherwise (``diff``) a file that cannot be read is trouble (exit 2).
+    The format is *chosen*, else the name's suffix, else (standard input, which has
+    no name) what the text shows. Messages name standard input ``<stdin>``. When
+    *importing*, the errors end with the shell's note that the table was not changed
+    (exit 1); otherwise (``diff``) a file that cannot be read is trouble (exit 2).
     """
     status = ExitStatus.REFUSED if importing else ExitStatus.USAGE
+    shown = STDIN_NAME if name == STDIO else escape(name)
     try:
         data = stdin.read(MAX_FILE_BYTES + 1) if name == STDIO else _read_named(name)
     except OSError as error:
-        raise CommandError(f"cannot read {escape(name)}: {error.strerror}", status) from None
+        raise CommandError(f"cannot read {shown}: {error.strerror}", status) from None
+    fmt = formats.for_text(data) if chosen is None and name == STDIO else format_of(name, chosen)
     try:
-        return operations.read_import(data, fmt, escape(name), importing=importing)
+        return operations.read_import(data, fmt, shown, importing=importing), fmt
     except operations.Refused as refusal:
         raise CommandError(refusal.message, status) from None
 
@@ -103,8 +110,7 @@ def _read_named(name: str) -> bytes:
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.replace_default and not args.merge:
         raise CommandError("--replace-default goes with --merge", ExitStatus.USAGE)
-    fmt = format_of(args.file, args.format)
-    loaded = read_table_file(args.file, fmt, ctx.env.stdin)
+    loaded, fmt = read_table_file(args.file, args.format, ctx.env.stdin)
 
     def change(table: Table) -> Table:
         if args.merge:

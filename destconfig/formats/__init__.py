@@ -50,3 +50,30 @@ def for_name(file_name: str) -> Format:
         if any(lower.endswith(suffix) for suffix in fmt.suffixes):
             return fmt
     return registry["esa"]
+
+
+_TOML_TABLES = frozenset({"[settings]", "[default]", "[entries]"})  # config.toml's tables
+
+
+def for_text(data: bytes) -> Format:
+    """The format a document's own text shows (standard input has no name to go by).
+
+    JSON starts with ``{``. TOML holds a key before any section (the appliance's
+    file has none), or its first table is one of ``config.toml``'s, lower case. The
+    rest is the appliance's table file, which then words any problem.
+    """
+    registry = formats()
+    for raw in data[:65536].removeprefix(b"\xef\xbb\xbf").splitlines():
+        line = raw.strip()
+        if not line or line.startswith((b"#", b";")):
+            continue
+        if line.startswith(b"{"):
+            return registry["json"]
+        if line.startswith(b"["):
+            return (
+                registry["toml"]
+                if line.decode("utf-8", "replace") in _TOML_TABLES
+                else (registry["esa"])
+            )
+        return registry["toml"] if b"=" in line else registry["esa"]
+    return registry["esa"]
