@@ -92,12 +92,18 @@ def append_regular(path: str | Path, data: bytes) -> None:
         raise
     _regular(descriptor, path)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-        os.fsync(descriptor)
+        write_all(descriptor, data)
     finally:
         os.close(descriptor)
+
+
+def write_all(descriptor: int, data: bytes) -> None:
+    """Write the whole of *data* to *descriptor* (a write may take part of it), flushed
+    to the disk."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+    os.fsync(descriptor)
 
 
 def regular_or_absent(path: str | Path) -> bool:
@@ -197,9 +203,6 @@ def _link_new(temporary: str, path: Path, data: bytes) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         descriptor = os.open(path, flags, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
+            write_all(descriptor, data)
         finally:
             os.close(descriptor)

@@ -24,23 +24,11 @@ import pytest
 from destconfig import replay
 from destconfig.formats.limits import MAX_FILE_BYTES
 from destconfig.replay import replay_files
+from tests.test_replay import MENU
 
 ROOT = Path(__file__).parent.parent
 QUIT = "ESA> quit\n"  # a transcript that passes
 UNKNOWN = "ESA> frobnicate\n\nUnknown command or missing feature key: frobnicate\n\nESA> \n"
-MENU = (
-    "Choose the operation you want to perform:\n"
-    "- SETUP - Change global settings.\n"
-    "- NEW - Create a new entry.\n"
-    "- EDIT - Modify an entry.\n"
-    "- DELETE - Remove an entry.\n"
-    "- DEFAULT - Change the default.\n"
-    "- LIST - Display a summary list of all entries.\n"
-    "- DETAIL - Display details for one destination or all entries.\n"
-    "- CLEAR - Remove all entries.\n"
-    "- IMPORT - Import tables from a file.\n"
-    "- EXPORT - Export tables to a file.\n"
-)
 TABLE = (
     b"[DEFAULT]\n"
     b"ip_sort_pref = PREFER_V4\n"
