@@ -13,7 +13,6 @@ import functools
 import os
 import sys
 from collections.abc import Sequence
-from gettext import gettext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
@@ -79,9 +78,15 @@ class _Parser(argparse.ArgumentParser):
         super()._print_message(escape_lines(message), self._err if file is self._err else self._out)
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(self._err)
-        text = gettext("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message}
-        self.exit(ExitStatus.USAGE, text)
+        """A usage error: the problem on one line, then where the help is (not the usage
+        block, which buries the problem under every option)."""
+        command = self.prog.removeprefix("destconfig").strip()
+        where = f"{command}: " if command else ""
+        program_error(
+            self._err,
+            f"{where}{message}\ntry '{self.prog} --help' for more information",
+        )
+        raise SystemExit(ExitStatus.USAGE)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
@@ -184,10 +189,28 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return ExitStatus.FAILED
 
 
+def _parse(parser: argparse.ArgumentParser, words: list[str]) -> argparse.Namespace:
+    """The parsed command line; words it does not know are the command's usage error
+    (argparse would report them against the program's parser, pointing at its help)."""
+    args, extras = parser.parse_known_args(words)
+    if extras:
+        command = getattr(args, "command", None)
+        named = _command_parsers(parser).get(command, parser) if command else parser
+        named.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return cast("dict[str, argparse.ArgumentParser]", action.choices)
+    return {}
+
+
 def _main(words: list[str], env: Environment) -> int:
     parser = build_parser(env, with_commands=_names_a_command(words))
     try:
-        args = parser.parse_args(words)
+        args = _parse(parser, words)
     except SystemExit as stop:  # help, the version or a usage error, written by now
         for stream in (env.stdout, env.stderr):
             with contextlib.suppress(OSError):  # as argparse ignores a stream it cannot write

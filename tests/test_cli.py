@@ -33,7 +33,14 @@ def test_help_and_version() -> None:
 def test_usage_errors_exit_2(args: tuple[str, ...], tmp_path: Path) -> None:
     result = destconfig("--home", str(tmp_path), *args)
     assert result.returncode == 2
-    assert b"usage:" in result.stderr
+    assert result.stdout == b""
+    lines = result.stderr.split(b"\n")
+    assert len(lines) == 3 and lines[2] == b"", result.stderr
+    assert lines[0].startswith(b"destconfig: ")
+    assert lines[1] in (
+        b"destconfig: try 'destconfig --help' for more information",
+        b"destconfig: try 'destconfig replay --help' for more information",
+    )
 
 
 def test_clean_session_exits_0_and_creates_the_home(tmp_path: Path) -> None:

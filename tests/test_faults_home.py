@@ -378,7 +378,8 @@ def test_an_unrecognised_argument_is_echoed_escaped(tmp_path: Path) -> None:
     done = destconfig(tmp_path, "list", CONTROL)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.endswith(
-        "destconfig: error: unrecognized arguments: \\x1b]0;pwn\\x07\\x9b31m\\x7f\\u202e\n"
+        "destconfig: list: unrecognized arguments: \\x1b]0;pwn\\x07\\x9b31m\\x7f\\u202e\n"
+        "destconfig: try 'destconfig list --help' for more information\n"
     )
 
 

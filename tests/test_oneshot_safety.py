@@ -69,10 +69,11 @@ def test_tls_numbers_are_refused_with_the_words_listed(tmp_path: Path) -> None:
     for number in ("0", "1", "5"):
         done = run_cli(home, "new", "x.example", "--tls", number)
         assert (done.status, done.out) == (2, ""), number
-        assert done.err.endswith(
-            f"argument --tls: bad value '{number}'; use NO, PREFERRED, REQUIRED, "
-            "PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED or default (not a "
-            "number: the table file counts the settings from 0, the menu from 1)\n"
+        assert done.err == (
+            f"destconfig: new: argument --tls: bad value '{number}'; use NO, PREFERRED, "
+            "REQUIRED, PREFERRED_VERIFY, REQUIRED_VERIFY, REQUIRED_VERIFY_HOSTED or default (not "
+            "a number: the table file counts the settings from 0, the menu from 1)\n"
+            "destconfig: try 'destconfig new --help' for more information\n"
         ), done.err
     assert not (home / "config.toml").exists()
     assert run_cli(home, "new", "x.example", "--tls", "preferred").status == 0

@@ -484,8 +484,8 @@ def test_a_bad_timeout_is_a_usage_error(home: Path, seconds: str) -> None:
     stopped = run_cli(home, "tlsverify", DOMAIN, "--timeout", seconds)
     assert stopped.status == 2
     assert stopped.err.endswith(
-        "destconfig tlsverify: error: argument --timeout: a number of seconds above 0, "
-        "3600 at most\n"
+        "destconfig: tlsverify: argument --timeout: a number of seconds above 0, "
+        "3600 at most\ndestconfig: try 'destconfig tlsverify --help' for more information\n"
     )
 
 
