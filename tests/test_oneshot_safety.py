@@ -3,6 +3,7 @@ takes words, refusals that say what to do."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -112,3 +113,49 @@ def test_standard_input_is_named_stdin_in_messages(tmp_path: Path) -> None:
     assert (done.status, done.out) == (1, "")
     assert done.err.startswith('destconfig: Error in "<stdin>"'), done.err
     assert done.err.endswith("destconfig: The table was not changed.\n")
+
+
+def test_dry_run_gives_the_change_as_json_as_diff_does(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    before = (home / "config.toml").read_bytes()
+    shown = run_cli(home, "edit", "a.example", "--tls", "required", "--dry-run", "--format", "json")
+    assert (shown.status, shown.err) == (0, "")
+    assert json.loads(shown.out) == {
+        "equal": False,
+        "only_in_a": [],
+        "only_in_b": [],
+        "changed": {"a.example": {"tls": {"old": None, "new": "REQUIRED"}}},
+        "default": {},
+        "settings": {},
+        "bounce_profiles": {"only_in_a": [], "only_in_b": []},
+        "certificates": {"only_in_a": [], "only_in_b": []},
+    }
+    assert (home / "config.toml").read_bytes() == before
+    # The same document as diff's, for the same change.
+    after = tmp_path / "after.toml"
+    assert run_cli(home, "export", str(after)).status == 0
+    edited = after.read_text(encoding="utf-8").replace(
+        '"a.example" = {}', '"a.example" = { tls = "REQUIRED" }'
+    )
+    after.write_text(edited, encoding="utf-8")
+    compared = run_cli(home, "diff", "current", str(after), "--format", "json")
+    assert compared.out == shown.out
+
+
+def test_an_empty_dry_run_in_json_says_equal(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    shown = run_cli(home, "edit", "a.example", "--dry-run", "--format", "json")
+    assert (shown.status, shown.err) == (0, "")
+    assert json.loads(shown.out)["equal"] is True
+
+
+def test_format_without_dry_run_is_refused_and_commits_nothing(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    before = (home / "config.toml").read_bytes()
+    done = run_cli(home, "edit", "a.example", "--tls", "required", "--format", "json")
+    assert (done.status, done.out, done.err) == (
+        2,
+        "",
+        "destconfig: --format is for --dry-run: a commit prints one line\n",
+    )
+    assert (home / "config.toml").read_bytes() == before

@@ -23,17 +23,28 @@ from destconfig.exitstatus import ExitStatus
 from destconfig.messages import DEMO_CERTIFICATE_NOTE, NOTHING_TO_COMMIT, committed
 from destconfig.model import DEMO_CERTIFICATE, Settings, Table
 from destconfig.store import format_time
-from destconfig.tablediff import diff, render_diff
+from destconfig.tablediff import diff, diff_document, render_diff
 
 Change = Callable[[Table], Table]
 
 
-def commit_options(parser: argparse.ArgumentParser) -> None:
+def commit_options(parser: argparse.ArgumentParser, *, dry_run_format: bool = True) -> None:
+    """The options of a command that commits; *dry_run_format*: ``--format`` chooses how
+    ``--dry-run`` shows the change (import's ``--format`` is its file's)."""
     group = parser.add_argument_group("commit")
     group.add_argument("--comment", default=None, help="the commit comment (default: the command)")
     group.add_argument(
         "--dry-run", action="store_true", help="print what would change and commit nothing"
     )
+    if dry_run_format:
+        group.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            dest="change_format",
+            help="with --dry-run: the change as text or as JSON, as diff gives them "
+            "(default: %(default)s)",
+        )
     group.add_argument(
         "--no-rollback",
         action="store_true",
@@ -130,6 +141,9 @@ def comment_of(args: argparse.Namespace, words: list[str]) -> str:
 
 def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) -> int:
     """Make *change* to the committed table and commit it (or show it, with --dry-run)."""
+    shown = getattr(args, "change_format", "text")
+    if shown != "text" and not args.dry_run:
+        raise CommandError("--format is for --dry-run: a commit prints one line", ExitStatus.USAGE)
     with ctx.store.locked():
         before = ctx.load()
         try:
@@ -138,7 +152,9 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
             raise CommandError(refusal.message) from None
         if args.dry_run:
             difference = diff(before, after)
-            if not difference.empty:
+            if shown == "json":
+                ctx.document(diff_document(difference), "json")
+            elif not difference.empty:
                 ctx.out.write(render_diff(difference, "committed", "after") + "\n")
             return ExitStatus.OK
         if after == before:

@@ -45,7 +45,7 @@ def add(
         action="store_true",
         help="with --merge, take the file's default entry too",
     )
-    commit_options(load)
+    commit_options(load, dry_run_format=False)
     load.set_defaults(run=run_import)
     save = commands.add_parser(
         "export",
