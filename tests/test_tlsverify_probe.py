@@ -440,8 +440,13 @@ def test_the_time_limit_of_the_greeting(pki: Pki) -> None:
     assert verdict.facts.stage is Stage.NO_CONNECTION
     assert verdict.log == [
         f"Connecting to 127.0.0.1 on port {port}.",
-        "Connection to 127.0.0.1 failed: timed out after 0.5 seconds.",
+        # The connection was made: the server, not the network, is silent.
+        "Connected to 127.0.0.1, but the server did not greet within 0.5 seconds.",
     ]
+    assert verdict.facts.reason == (
+        f"the connection to 127.0.0.1 on port {port} was made, but the server did not greet "
+        "within 0.5 seconds"
+    )
 
 
 # --- the mail exchangers -------------------------------------------------------------------

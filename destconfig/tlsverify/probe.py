@@ -185,6 +185,7 @@ class _Deadline:
 
     at: float  # on time.monotonic()
     late: str
+    within: str = ""  # "within 10 seconds": what a silent server failed to keep to
 
     def left(self) -> float:
         """The seconds left; :class:`_Failed` when none are."""
@@ -209,9 +210,15 @@ class _Budget:
         """The deadline of a step starting now: its own limit, or the host's if sooner."""
         at = time.monotonic() + self.step
         if at <= self.ends:
-            return _Deadline(at, f"timed out after {self.step:g} seconds")
+            return _Deadline(
+                at, f"timed out after {self.step:g} seconds", f"within {self.step:g} seconds"
+            )
         total = HOST_STEPS * self.step
-        return _Deadline(self.ends, f"the host's time limit of {total:g} seconds ran out")
+        return _Deadline(
+            self.ends,
+            f"the host's time limit of {total:g} seconds ran out",
+            f"before the host's time limit of {total:g} seconds ran out",
+        )
 
     def spent(self) -> bool:
         return time.monotonic() >= self.ends
@@ -439,6 +446,12 @@ class Probe:
             try:
                 session = self._connect(address, port, budget)
             except _Refused as refused:
+                if refused.connected:
+                    self.log(f"Connected to {address}, but {refused.reason}.")
+                    reason = (
+                        f"the connection to {address} on port {port} was made, but {refused.reason}"
+                    )
+                    continue
                 self.log(f"Connection to {address} failed: {refused.reason}.")
                 reason = f"the connection to {address} on port {port} failed ({refused.reason})"
                 continue
@@ -460,11 +473,17 @@ class Probe:
         except (OSError, _Failed) as error:
             raise _Refused(_why(error, self.timeout)) from None
         wire = _Wire(sock)
+        greeting = budget.deadline()
         try:
-            code, lines = wire.reply(budget.deadline())
+            code, lines = wire.reply(greeting)
             local = str(sock.getsockname()[0])
         except (OSError, _Failed) as error:
             sock.close()
+            if isinstance(error, _Failed) and error.reason == greeting.late:
+                # Not a failed connection: the server took it and said nothing.
+                raise _Refused(
+                    f"the server did not greet {greeting.within}", connected=True
+                ) from None
             raise _Refused(_why(error, self.timeout)) from None
         if code != 220:
             sock.close()
@@ -602,6 +621,9 @@ class Probe:
 
 
 class _Refused(Exception):
-    def __init__(self, reason: str) -> None:
+    """No SMTP session with a server; *connected*: it took the connection, then kept silent."""
+
+    def __init__(self, reason: str, *, connected: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.connected = connected
