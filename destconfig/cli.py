@@ -223,6 +223,12 @@ def _main(words: list[str], env: Environment) -> int:
         status = replay_files(args.files, env.stdout, values=dict(args.set), ca_file=args.ca_file)
         env.stdout.flush()
         return status
+    if command == "completion":
+        from destconfig.commands.completion import script
+
+        env.stdout.write(script(parser, args.shell))
+        env.stdout.flush()
+        return ExitStatus.OK
     home: Path = args.home or env.home or default_home()
     if command is None:
         options = ShellOptions(

@@ -40,13 +40,18 @@ class Values:
     write: Callable[[Any], str]  # what export writes: the first of the value's words
     show: Callable[[Any], str]  # what DETAIL and LIST show of it
     underscored: bool = False  # its words have "_", which an option may write "-" (PREFER-V4)
+    named: tuple[str, ...] = ()  # a word for each value, as a person types it (completion)
 
 
 def _choice(
-    file_words: Mapping[Any, tuple[str, ...]], listed: str, show: Callable[[Any], str]
+    file_words: Mapping[Any, tuple[str, ...]],
+    listed: str,
+    show: Callable[[Any], str],
+    typed: int = 0,
 ) -> Values:
     """One of a few values, each read from any of its *file_words* (the first is the one
-    written); *listed* is how a value's words are put when a word is refused."""
+    written); *listed* is how a value's words are put when a word is refused; *typed*,
+    which of a value's words a person types (a name, where the file writes a number)."""
     by_word = {word.lower(): value for value, each in file_words.items() for word in each}
     allowed = ", ".join(listed.format(*each) for each in file_words.values())
 
@@ -57,7 +62,8 @@ def _choice(
             raise BadValue(allowed) from None
 
     written = {value: each[0] for value, each in file_words.items()}
-    return Values(parse, written.__getitem__, show, any("_" in word for word in by_word))
+    named = tuple(each[typed] for each in file_words.values())
+    return Values(parse, written.__getitem__, show, any("_" in word for word in by_word), named)
 
 
 def _number(bounds: tuple[int, int]) -> Values:
@@ -204,7 +210,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "bounce_validation",
-        _choice(_BOOLEAN_WORDS, "{0} (or {1})", words.on_off),
+        _choice(_BOOLEAN_WORDS, "{0} (or {1})", words.on_off, typed=1),
         Option("--bounce-verification", "on|off", "bounce verification address tagging"),
         Line("Bounce Verification"),
         Cell(BOUNCE_VERIFICATION),
@@ -223,6 +229,7 @@ SETTINGS: tuple[Setting, ...] = (
             {tls: (str(number), tls.value) for number, tls in enumerate(Tls)},
             "{0} ({1})",
             words.TLS.__getitem__,
+            typed=1,
         ),
         Option(
             "--tls",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from destconfig.commands import changes, diff, files, resolve, show, tlsverify
+from destconfig.commands import changes, completion, diff, files, resolve, show, tlsverify
 
-MODULES = (show, changes, files, diff, resolve, tlsverify)  # the order of --help
+MODULES = (show, changes, files, diff, resolve, tlsverify, completion)  # --help order
 
 
 def add_all(
