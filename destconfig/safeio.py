@@ -141,12 +141,13 @@ def make_private_directory(path: Path) -> None:
         os.chmod(directory, 0o700)  # the umask may have taken bits away, never added them
 
 
-def write_file(path: Path, data: bytes, *, replace: bool) -> None:
+def write_file(path: Path, data: bytes, *, replace: bool, mode: int = 0o600) -> None:
     """Write *data* as the file *path* the user named, whole or not at all.
 
     A name that exists is refused (``FileExistsError``) unless *replace*; then only a
     regular file is replaced, never followed into (a link, a FIFO or a device is
-    refused), and it keeps its permission bits. A new file is private (0600). The
+    refused), and it keeps its permission bits. A new file has *mode* (private unless
+    a reader of another user must read it: Postfix's maps). The
     bytes go to a temporary file beside it first: a new name is then linked, so that
     a file made meanwhile by someone else is not overwritten either.
     """
@@ -168,10 +169,10 @@ def write_file(path: Path, data: bytes, *, replace: bool) -> None:
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fchmod(stream.fileno(), 0o600 if status is None else stat.S_IMODE(status.st_mode))
+            os.fchmod(stream.fileno(), mode if status is None else stat.S_IMODE(status.st_mode))
             os.fsync(stream.fileno())
         if status is None:
-            _link_new(temporary, path, data)
+            _link_new(temporary, path, data, mode)
         else:
             os.replace(temporary, path)
     finally:
@@ -190,7 +191,7 @@ def temporary_prefix(path: Path) -> str:
     return f".{path.name[:200]}."
 
 
-def _link_new(temporary: str, path: Path, data: bytes) -> None:
+def _link_new(temporary: str, path: Path, data: bytes, mode: int) -> None:
     """Put the written *temporary* in place as the new name *path*, never over a file.
 
     Where a file system has no hard links, the file is created exclusively and written.
@@ -203,6 +204,7 @@ def _link_new(temporary: str, path: Path, data: bytes) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         descriptor = os.open(path, flags, 0o600)
         try:
+            os.fchmod(descriptor, mode)
             write_all(descriptor, data)
         finally:
             os.close(descriptor)

@@ -125,6 +125,117 @@ class Option:
     removal: str | None = None
 
 
+def _exact(value: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Mta:
+    """What a setting becomes on Postfix and on KumoMTA, and what is lost there.
+
+    The exporters write the values; what each value loses is worded here, once, and
+    the README's mapping tables say the same in prose. A loss function takes the
+    setting's value (the recipient limit: the pair ``(limit, minutes)``) and gives
+    the reason it is not kept exactly, or ``None`` when it is.
+    """
+
+    postfix: str
+    kumomta: str
+    postfix_loss: Callable[[Any], str | None] = _exact
+    kumomta_loss: Callable[[Any], str | None] = _exact
+
+
+POSTFIX_TLS = {
+    Tls.NO: "none",
+    Tls.PREFERRED: "may",
+    Tls.REQUIRED: "encrypt",
+    Tls.PREFERRED_VERIFY: "may",
+    Tls.REQUIRED_VERIFY: "verify",
+    Tls.REQUIRED_VERIFY_HOSTED: "verify",
+}
+"""The TLS policy (smtp_tls_policy_maps, smtp_tls_security_level) of each setting."""
+POSTFIX_VERIFY_MATCH = "nexthop:hostname"  # the names a Verify setting accepts
+KUMOMTA_TLS = {
+    Tls.NO: "Disabled",
+    Tls.PREFERRED: "OpportunisticInsecure",
+    Tls.REQUIRED: "RequiredInsecure",
+    Tls.PREFERRED_VERIFY: "OpportunisticInsecure",
+    Tls.REQUIRED_VERIFY: "Required",
+    Tls.REQUIRED_VERIFY_HOSTED: "Required",
+}
+"""KumoMTA's ``enable_tls`` of each setting."""
+POSTFIX_INITIAL_CONCURRENCY = 5  # initial_destination_concurrency's default
+
+_TLS_POSTFIX_LOSSES = {
+    Tls.PREFERRED: "on a handshake failure after the 220, Postfix defers once and then "
+    "delivers in clear; the appliance does not fall back on that connection",
+    Tls.PREFERRED_VERIFY: "the same deliveries as Preferred; that the certificate verified "
+    "is not checked or logged",
+    Tls.REQUIRED_VERIFY: "the names differ: the appliance accepts a common name matching "
+    "the domain even beside SAN names; Postfix ignores the common name when there are SAN "
+    "names and accepts one matching the MX host",
+}
+_TLS_KUMOMTA_LOSSES = {
+    Tls.PREFERRED_VERIFY: "the same deliveries as Preferred; that the certificate verified "
+    "is not checked",
+    Tls.REQUIRED_VERIFY: "KumoMTA verifies the MX host's name, not the domain's",
+}
+
+
+def _concurrency_postfix(value: Any) -> str | None:
+    if value > POSTFIX_INITIAL_CONCURRENCY:
+        initial = POSTFIX_INITIAL_CONCURRENCY
+        return f"Postfix ramps up to it from initial_destination_concurrency ({initial})"
+    return None
+
+
+def _reuse_postfix(value: Any) -> str | None:
+    if value > 1:
+        return "Postfix reuses a connection only while mail for the destination is waiting"
+    return None
+
+
+def _rate_postfix(value: Any) -> str | None:
+    limit, _minutes = value
+    if limit == 0:
+        return "a limit of 0 recipients cannot be expressed: not limited"
+    return (
+        "an upper bound only, as a delay between deliveries; a rate delay makes the concurrency 1"
+    )
+
+
+def _rate_kumomta(value: Any) -> str | None:
+    limit, minutes = value
+    if limit == 0:
+        return "a limit of 0 recipients cannot be expressed: not limited"
+    if 60 % minutes:
+        return f"counted per hour, {limit * 60 // minutes}/h, rounded down"
+    return None
+
+
+def _ip_sort_postfix(value: Any) -> str | None:
+    if value in (IpSort.PREFER_V4, IpSort.PREFER_V6):
+        return "Postfix prefers the address family only among MX hosts of equal preference"
+    return None
+
+
+def _lost(what: str) -> Callable[[Any], str | None]:
+    def loss(value: Any) -> str | None:
+        return what if value else None
+
+    return loss
+
+
+_NOT_ON_MTAS = "kept only in the comments of the export"
+
+
+def _lost_if(lossy: Any, what: str) -> Callable[[Any], str | None]:
+    def loss(value: Any) -> str | None:
+        return what if value == lossy else None
+
+    return loss
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting of an entry (and of the default entry, where it has the field)."""
@@ -134,6 +245,7 @@ class Setting:
     option: Option
     line: Line | None = None  # None: another setting's line shows it
     cell: Cell | None = None  # None: LIST does not show it
+    mta: Mta | None = None  # None: another setting's record says it (the recipient pair)
 
 
 RATE_LIMITING = Column("Rate", "Limiting", 8, any_set="On")
@@ -152,6 +264,13 @@ SETTINGS: tuple[Setting, ...] = (
         Option("--ip-sort", "PREF", "PREFER_V4, PREFER_V6, REQUIRE_V4 or REQUIRE_V6"),
         Line("IP Address Preference"),
         Cell(IP_PREFERENCE),
+        mta=Mta(
+            "Prefer: -o smtp_address_preference=ipv4|ipv6; Require: -o inet_protocols on the "
+            "clone (the default entry's Require is not written)",
+            "not kept",
+            _ip_sort_postfix,
+            lambda value: "KumoMTA's shaping has no address family preference",
+        ),
     ),
     Setting(
         "max_host_concurrency",
@@ -159,6 +278,11 @@ SETTINGS: tuple[Setting, ...] = (
         Option("--concurrency", "N", "maximum concurrent connections"),
         Line("Concurrent Connections"),
         Cell(RATE_LIMITING),
+        mta=Mta(
+            "CLONE_destination_concurrency_limit (default_destination_concurrency_limit)",
+            "connection_limit",
+            _concurrency_postfix,
+        ),
     ),
     Setting(
         "max_messages_per_connection",
@@ -166,6 +290,11 @@ SETTINGS: tuple[Setting, ...] = (
         Option("--messages-per-connection", "N", "maximum messages per connection"),
         Line("Maximum Messages Per Connection"),
         Cell(RATE_LIMITING),
+        mta=Mta(
+            "-o smtp_connection_reuse_count_limit=N-1 (1: -o smtp_connection_cache_on_demand=no)",
+            "max_deliveries_per_connection",
+            _reuse_postfix,
+        ),
     ),
     Setting(
         "recipient_minutes",
@@ -183,6 +312,12 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         Line("Recipients Limit", also=("recipient_minutes",), show=words.recipients),
         Cell(RATE_LIMITING),
+        mta=Mta(
+            "CLONE_destination_rate_delay with CLONE_destination_recipient_limit",
+            "max_message_rate",
+            _rate_postfix,
+            _rate_kumomta,
+        ),
     ),
     Setting(
         "limit_type",
@@ -197,6 +332,12 @@ SETTINGS: tuple[Setting, ...] = (
             "limits for the entire domain (host) or each mail exchanger IP (MXIP)",
         ),
         Line("Apply Limits Per Destination"),
+        mta=Mta(
+            "not kept",
+            "not kept",
+            _lost_if(LimitType.MXIP, "counted per domain, not per MX IP address"),
+            _lost_if(LimitType.MXIP, "counted per domain, not per MX IP address"),
+        ),
     ),
     Setting(
         "limit_apply",
@@ -207,6 +348,12 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         Option("--limit-apply", "system|VG", "limits counted system wide or per virtual gateway"),
         Line("Apply Limits Per ESA Hostname"),
+        mta=Mta(
+            "not kept",
+            "not kept",
+            _lost_if(LimitApply.VG, "counted system-wide, not per virtual gateway"),
+            _lost_if(LimitApply.VG, "counted system-wide, not per virtual gateway"),
+        ),
     ),
     Setting(
         "bounce_validation",
@@ -214,6 +361,7 @@ SETTINGS: tuple[Setting, ...] = (
         Option("--bounce-verification", "on|off", "bounce verification address tagging"),
         Line("Bounce Verification"),
         Cell(BOUNCE_VERIFICATION),
+        mta=Mta("not kept", "not kept", _lost(_NOT_ON_MTAS), _lost(_NOT_ON_MTAS)),
     ),
     Setting(
         "bounce_profile",
@@ -221,6 +369,7 @@ SETTINGS: tuple[Setting, ...] = (
         Option("--bounce-profile", "NAME", "bounce profile (a new name becomes a known profile)"),
         Line("Bounce Profile"),
         Cell(BOUNCE_PROFILE),
+        mta=Mta("not kept", "not kept", _lost(_NOT_ON_MTAS), _lost(_NOT_ON_MTAS)),
     ),
     Setting(
         "tls",
@@ -239,6 +388,12 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         Line("TLS Support"),
         Cell(TLS_SUPPORT, show=words.tls_on_off),
+        mta=Mta(
+            "smtp_tls_policy_maps (smtp_tls_security_level for the default entry)",
+            "enable_tls",
+            _TLS_POSTFIX_LOSSES.get,
+            _TLS_KUMOMTA_LOSSES.get,
+        ),
     ),
 )
 
@@ -260,4 +415,7 @@ IN_OPTIONS = _in_order(
     "max_host_concurrency max_messages_per_connection recipient_limit recipient_minutes "
     "limit_type limit_apply tls bounce_validation bounce_profile ip_sort_pref"
 )
+MTA_SETTINGS = tuple(setting for setting in SETTINGS if setting.mta is not None)
+"""The settings an MTA export reports on, in the table file's order."""
+
 COLUMNS = (RATE_LIMITING, TLS_SUPPORT, BOUNCE_VERIFICATION, BOUNCE_PROFILE, IP_PREFERENCE)
