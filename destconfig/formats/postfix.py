@@ -208,6 +208,26 @@ def _losses(key: str, values: Mapping[str, Any]) -> list[Loss]:
     return found
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What the lines of one entry's values are (entries with equal values share it)."""
+
+    comment: str  # the JSON after the key
+    tls: str | None  # the policy word, None at Default
+    shape: _Shape | None
+    losses: tuple[tuple[str, str], ...]  # (setting, reason)
+    route: str = ""  # the transport map's value, with a shape
+
+    @classmethod
+    def of(cls, entry: Entry) -> _Written:
+        own = entry.model_dump(mode="json", exclude_none=True)
+        losses = tuple((loss.setting, loss.reason) for loss in _losses("", entry.__dict__))
+        tls = None if entry.tls is None else _tls_word(entry.tls)
+        shape = _Shape.of(entry)
+        route = "" if shape is None else f"{shape.name}:"
+        return cls(_compact(own), tls, shape, losses, route)
+
+
 def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     """The four files for *table*, their maps in *directory* (an absolute path)."""
     default = table.default
@@ -215,28 +235,38 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     keys = table.sorted_keys()
     entries = table.entries
     default_word = _tls_word(default.tls)
-    own_tls = {key for key in keys if entries[key].tls is not None}
-    shapes = {key: _Shape.of(entries[key]) for key in keys}
-    shaped = {key for key, shape in shapes.items() if shape is not None}
+    # Tables repeat a few sets of values many times: each is worked out once.
+    known: dict[tuple[Any, ...], _Written] = {}
+    written = {}
+    for key in keys:
+        entry = entries[key]
+        values = tuple(entry.__dict__.values())
+        found = known.get(values)
+        if found is None:
+            found = known[values] = _Written.of(entry)
+        written[key] = found
+    # The patterns whose own line Postfix would find for a name under them.
+    own_tls = {key for key in keys if key[0] == "." and written[key].tls is not None}
+    shaped = {key for key in keys if key[0] == "." and written[key].shape is not None}
 
     policy = [HEADER]
     transport = [HEADER]
     served: dict[_Shape, list[str]] = {}
     for key in keys:
-        entry = entries[key]
-        own = entry.model_dump(mode="json", exclude_none=True)
-        policy.append(f"{MARK}{key} {_compact(own)}")
-        losses += _losses(key, entry.__dict__)
-        under_pattern = list(_ancestors(key))
-        if entry.tls is not None:
-            policy.append(f"{key} {_tls_word(entry.tls)}")
-        elif any(pattern in own_tls for pattern in under_pattern):
+        line = written[key]
+        policy.append(f"{MARK}{key} {line.comment}")
+        losses += [Loss(key, setting, reason) for setting, reason in line.losses]
+        needed = (line.tls is None and own_tls) or (line.shape is None and shaped)
+        under = list(_ancestors(key)) if needed else ()
+        if line.tls is not None:
+            policy.append(f"{key} {line.tls}")
+        elif own_tls and any(pattern in own_tls for pattern in under):
             policy.append(f"{key} {default_word}")  # Default, not the pattern's
-        shape = shapes[key]
+        shape = line.shape
         if shape is not None:
-            transport.append(f"{key} {shape.name}:")
+            transport.append(f"{key} {line.route}")
             served.setdefault(shape, []).append(key)
-        elif any(pattern in shaped for pattern in under_pattern):
+        elif shaped and any(pattern in shaped for pattern in under):
             transport.append(f"{key} smtp:")
 
     main = [
@@ -297,11 +327,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         MAIN_CF: text(main),
         MASTER_CF: text(master),
     }
-    return Export(files, _unique(losses))
-
-
-def _unique(losses: list[Loss]) -> list[Loss]:
-    return list(dict.fromkeys(losses))
+    return Export(files, losses)
 
 
 def written_here(data: bytes) -> bool:
@@ -648,17 +674,25 @@ def parse(data: Mapping[str, bytes | None], directory: str = "") -> Imported:
     if TLS_POLICY not in files.lines and TRANSPORT not in files.lines and not files.problems:
         files.problem(TLS_POLICY, None, "neither tls_policy nor transport is there")
     entry_notes, table_notes = _comments(files)
-    live = read_views(files)
-    if files.problems:
-        raise PostfixError(files.problems)
-    warnings = list(live.notes)
     whole = "settings" in table_notes
+    warnings: list[str] = []
     if entry_notes or DEFAULT_KEY in table_notes:
         table = _from_comments(entry_notes, table_notes, files)
         if files.problems:
             raise PostfixError(files.problems)
-        table = _live_wins(table, live, directory, warnings)
+        expected = render(table, directory).files
+        if all(_unedited(name, data.get(name), expected[name]) for name in FILES):
+            return Imported(table, warnings, whole)  # as exported: the comments say it all
+        live = read_views(files)
+        if files.problems:
+            raise PostfixError(files.problems)
+        warnings += live.notes
+        table = _live_wins(table, live, read_views(_split(expected)), warnings)
     else:
+        live = read_views(files)
+        if files.problems:
+            raise PostfixError(files.problems)
+        warnings += live.notes
         table = _approximate(live, files, warnings)
     if files.problems:
         raise PostfixError(files.problems)
@@ -700,10 +734,26 @@ def _from_comments(
     return table if table is not None else Table()
 
 
-def _live_wins(table: Table, live: Views, directory: str, warnings: list[str]) -> Table:
-    """*table* (from the comments) with each setting whose live line says otherwise taken
-    from the line, and a warning for each."""
-    expected = read_views(_split(render(table, directory).files))
+_MAP_PARAMETERS = (b"smtp_tls_policy_maps = ", b"transport_maps = ")
+
+
+def _unedited(name: str, found: bytes | None, expected: bytes) -> bool:
+    """Whether a file is as the export of its comments writes it (main.cf: wherever its
+    maps are, since the directory may have moved)."""
+    if found is None:
+        return name in (MAIN_CF, MASTER_CF)
+    if name != MAIN_CF:
+        return found == expected
+
+    def kept(data: bytes) -> list[bytes]:
+        return [line for line in data.split(b"\n") if not line.startswith(_MAP_PARAMETERS)]
+
+    return kept(found) == kept(expected)
+
+
+def _live_wins(table: Table, live: Views, expected: Views, warnings: list[str]) -> Table:
+    """*table* (from the comments) with each setting whose live line says otherwise than
+    the *expected* lines taken from the line, and a warning for each."""
     entries = dict(table.entries)
     for key in sorted(set(expected.keys) | set(live.keys)):
         said, found = expected.keys.get(key, View()), live.keys.get(key, View())
