@@ -67,10 +67,13 @@ class _Parser(argparse.ArgumentParser):
     status).
     """
 
-    def __init__(self, *args: Any, out: TextSink, err: TextSink, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, out: TextSink, err: TextSink, highlight: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._out = out
         self._err = err
+        self._highlight = highlight  # usage errors' prefix in colour (stderr is a terminal)
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         # argparse names the process's stderr only in error() and exit(), which pass
@@ -85,6 +88,7 @@ class _Parser(argparse.ArgumentParser):
         program_error(
             self._err,
             f"{where}{message}\ntry '{self.prog} --help' for more information",
+            highlight=self._highlight,
         )
         raise SystemExit(ExitStatus.USAGE)
 
@@ -96,7 +100,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(env: Environment, *, with_commands: bool = True) -> argparse.ArgumentParser:
     """The command line's parser, writing help and usage errors to *env*'s streams."""
-    streams = {"out": env.stdout, "err": env.stderr}
+    streams: dict[str, Any] = {"out": env.stdout, "err": env.stderr, "highlight": env.stderr_color}
     parser = _Parser(
         **streams,
         prog="destconfig",

@@ -33,12 +33,21 @@ def escape_lines(text: str) -> str:
     return "\n".join(escape(line) for line in text.split("\n"))
 
 
-def program_error(stream: TextSink, message: str) -> None:
+# Select Graphic Rendition: bold red, then back to normal (written directly: an error
+# is one line, and drawing it must not cost the import of a terminal library).
+_HIGHLIGHT, _NORMAL = "\x1b[1;31m", "\x1b[0m"
+_PREFIX = "destconfig:"
+
+
+def program_error(stream: TextSink, message: str, *, highlight: bool = False) -> None:
     """``destconfig: MESSAGE`` on *stream*, a line each, escaped: how every error is written.
 
-    Text that is already escaped stays as it is (escaped text is printable).
+    Text that is already escaped stays as it is (escaped text is printable). With
+    *highlight* (standard error is a terminal that takes colour) the prefix is in bold
+    red; the message's characters are the same either way.
     """
-    stream.write("".join(f"destconfig: {escape(line)}\n" for line in message.split("\n")))
+    prefix = f"{_HIGHLIGHT}{_PREFIX}{_NORMAL}" if highlight else _PREFIX
+    stream.write("".join(f"{prefix} {escape(line)}\n" for line in message.split("\n")))
 
 
 class Console:
@@ -47,8 +56,8 @@ class Console:
     def __init__(self, stream: TextSink) -> None:
         self._stream = stream
 
-    def write(self, text: str) -> None:
-        self._stream.write(text)
+    def write(self, text: str, /) -> int:
+        return self._stream.write(text)
 
     def block(self, text: str) -> None:
         """An output block: an empty line, then *text* and its line end."""

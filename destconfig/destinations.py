@@ -160,3 +160,34 @@ def all_stored(keys: Collection[str]) -> bool:
     ):
         return all(map(is_stored, keys))
     return all(map(is_stored, itertools.filterfalse(_COMMON_KEY.fullmatch, keys)))
+
+
+def unicode_form(key: str) -> str | None:
+    """The Unicode form of a stored key with ``xn--`` labels, else ``None``.
+
+    Keys are stored as A-labels, which people do not read or type; this is the name
+    they know (``bücher.example`` for ``xn--bcher-kva.example``, a pattern keeping its
+    leading dot). ``None`` for a key with no ``xn--`` label, for an address, and for a
+    form that would not name the same entry again (a label that does not decode, or a
+    name whose Unicode form normalises to another key), so that whatever is offered
+    can be typed back.
+    """
+    if "xn--" not in key or is_address(key):
+        return None
+    import idna
+
+    dot, name = (".", key[1:]) if key.startswith(".") else ("", key)
+    labels = []
+    for label in name.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = idna.decode(label)
+            except (idna.IDNAError, UnicodeError):
+                return None
+        labels.append(label)
+    form = dot + ".".join(labels)
+    try:
+        same = normalise(form) == key
+    except InvalidDestination:
+        return None
+    return form if same else None

@@ -51,6 +51,12 @@ class Environment:
     home: Path | None = None
     stdin_isatty: bool = False
     stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    # Plain text even at a terminal: NO_COLOR set to a non-empty value (no-color.org),
+    # or TERM=dumb. Then a terminal gets exactly the bytes a pipe gets.
+    plain: bool = False
+    # The terminal's width in columns, for the tables and the progress bar drawn there.
+    columns: int = 80
     clock: Callable[[], datetime] = local_now
     # tlsverify's name lookups; None: DNS (tests point names at loopback).
     network: Network | None = None
@@ -59,6 +65,17 @@ class Environment:
     def interactive(self) -> bool:
         """A person at a terminal: the shell reads lines with editing and history."""
         return self.stdin_isatty and self.stdout_isatty
+
+    @property
+    def color(self) -> bool:
+        """Standard output is a terminal that takes colour and drawn tables (one-shot
+        commands only: the shell's output is the appliance's, byte for byte)."""
+        return self.stdout_isatty and not self.plain
+
+    @property
+    def stderr_color(self) -> bool:
+        """Standard error is a terminal that takes highlighted errors and a progress bar."""
+        return self.stderr_isatty and not self.plain
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -70,13 +87,31 @@ class Environment:
         stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
         stdout = _utf8(sys.stdout, line_buffering=False) if sys.stdout else io.StringIO()
         stderr = _utf8(sys.stderr, line_buffering=True) if sys.stderr else io.StringIO()
+        stdout_isatty = bool(sys.stdout and sys.stdout.isatty())
+        stderr_isatty = bool(sys.stderr and sys.stderr.isatty())
         return cls(
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             stdin_isatty=bool(sys.stdin and sys.stdin.isatty()),
-            stdout_isatty=bool(sys.stdout and sys.stdout.isatty()),
+            stdout_isatty=stdout_isatty,
+            stderr_isatty=stderr_isatty,
+            plain=bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb",
+            columns=_columns(stdout if stdout_isatty else stderr)
+            if stdout_isatty or stderr_isatty
+            else 80,
         )
+
+
+def _columns(terminal: TextIO) -> int:
+    """``$COLUMNS`` when it is a number, else the width of the *terminal*, else 80."""
+    configured = os.environ.get("COLUMNS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return os.get_terminal_size(terminal.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 80
 
 
 def _utf8(stream: TextIO, *, line_buffering: bool) -> TextIO:

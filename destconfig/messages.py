@@ -64,3 +64,24 @@ def not_committed(reason: str) -> str:
 def committed(when: str) -> str:
     """*when* in the commit time format (spec §3.1)."""
     return f"Changes committed: {when}"
+
+
+NOTHING_TO_ROLL_BACK = "There is no earlier configuration to roll back to."
+
+
+def no_such_rollback(number: int, count: int) -> str:
+    """``destconfig rollback N`` with no configuration *number* among *count*."""
+    if count == 0:
+        return "there is no earlier configuration to roll back to"
+    return (
+        f"there is no configuration {number} to roll back to: the list has {count} "
+        "(destconfig rollback --list)"
+    )
+
+
+def rollback_kept(keep: int, removed: int) -> str:
+    """What ``rollback --keep`` did."""
+    text = f"Rollback keeps the newest {keep} {'copy' if keep == 1 else 'copies'}."
+    if removed:
+        text += f" {removed} older {'copy was' if removed == 1 else 'copies were'} removed."
+    return text

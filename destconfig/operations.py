@@ -205,3 +205,65 @@ def commit(
         raise CommitRefused(escape_lines(str(error))) from None
     except OSError as error:
         raise CommitRefused(escape(error.strerror or str(error))) from None
+
+
+# Rollback: the earlier configurations, as both front ends list and choose them.
+
+if TYPE_CHECKING:
+    from destconfig.store import RollbackCopy
+
+ROLLBACK_TITLE = "Configurations to roll back to, newest first:"
+_COMMITTED_ON = "Committed on"
+
+
+def rollback_choices(store: Store) -> list[RollbackCopy]:
+    """The configurations one can roll back to, newest first (the current one is never
+    among them: it is not a copy); refused when ``rollback/`` cannot be read."""
+    from destconfig.console import escape_lines
+    from destconfig.store import StoreError
+
+    try:
+        return store.rollback_copies()
+    except StoreError as error:
+        raise Refused(escape_lines(str(error))) from None
+
+
+def rollback_table(store: Store, copy: RollbackCopy) -> Table:
+    """The table kept in *copy*; refused, with the file's problems, when it is damaged."""
+    from destconfig.console import escape_lines
+    from destconfig.store import StoreError
+
+    try:
+        return store.load_rollback(copy)
+    except StoreError as error:
+        raise Refused(escape_lines(str(error))) from None
+
+
+def describe_rollback(copy: RollbackCopy) -> str:
+    """The configuration of *copy* in a sentence: ``the configuration committed TIME (COMMENT)``."""
+    if copy.factory:
+        return "the factory configuration"
+    if copy.committed is None:
+        return f"the configuration replaced {copy.replaced}, whose commit is not recorded"
+    comment = f" ({copy.comment})" if copy.comment else ""
+    return f"the configuration committed {copy.committed}{comment}"
+
+
+def rollback_list_text(choices: Sequence[RollbackCopy]) -> str:
+    """The numbered list of *choices* (not empty), each with the commit that made it."""
+    numbers = [f"{number}." for number in range(1, len(choices) + 1)]
+    width = max(len(number) for number in numbers) + 2
+    times = [copy.committed for copy in choices if copy.committed is not None]
+    time_width = max(len(time) for time in [_COMMITTED_ON, *times]) + 2
+    lines = [ROLLBACK_TITLE, "", " " * width + _COMMITTED_ON.ljust(time_width) + "Comment"]
+    for number, copy in zip(numbers, choices, strict=True):
+        if copy.factory:
+            shown = "The factory configuration"
+        elif copy.committed is None:
+            shown = f"Not recorded (replaced {copy.replaced})"
+        elif copy.comment:
+            shown = copy.committed.ljust(time_width) + copy.comment
+        else:
+            shown = copy.committed
+        lines.append(number.ljust(width) + shown)
+    return "\n".join(lines)

@@ -13,6 +13,16 @@ anything is written when it has more entries, or its file more bytes, than the
 reader takes. Once the new file is renamed into place the commit has happened;
 what fails after that (the line in ``commits.log``) is a warning, never a
 failed commit.
+
+A commit may keep the configuration it replaces in ``rollback/``, for a later
+rollback. Each copy is named by a sequence number (so that name order is commit
+order whatever the clock says) and has beside it the time and comment of the
+commit that made it: the store records those of ``config.toml`` in
+``config.commit`` with the file's digest, so that a file put in place by other
+means is never taken for the commit's. Only the newest copies are kept
+(``settings.toml``). What ``rollback/`` holds is read without trusting it: names
+that are not a copy's, and files that are not regular, are passed over, and
+every read is bounded.
 """
 
 from __future__ import annotations
@@ -20,9 +30,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +47,7 @@ from destconfig.safeio import (
     make_private_directory,
     open_regular,
     read_descriptor,
+    read_regular,
     temporary_prefix,
 )
 
@@ -47,8 +60,25 @@ CONFIG_NAME = "config.toml"
 CONFIGURATION_DIR = "configuration"
 ROLLBACK_DIR = "rollback"
 HISTORY_NAME = "history"
+MENU_HISTORY_NAME = "menu-history"  # the menu's operations; HISTORY_NAME keeps host commands
 LOG_NAME = "commits.log"
+RECORD_NAME = "config.commit"
+SETTINGS_NAME = "settings.toml"
 TIME_FORMAT = "%a %b %d %H:%M:%S %Y %Z"
+
+ROLLBACK_KEEP = 10  # copies kept when settings.toml does not say
+ROLLBACK_KEEP_MAX = 1000
+MAX_SETTINGS_BYTES = 64 * 1024
+MAX_RECORD_BYTES = 16 * 1024  # a record's comment is cut to fit (commits.log keeps it whole)
+MAX_KEPT_COMMENT = 1000  # characters of a comment kept with a copy
+SEQUENCE_DIGITS = 8
+_STAMP = "%Y%m%dT%H%M%S"
+# config-SEQUENCE-STAMP.toml, and its record config-SEQUENCE-STAMP.commit; the copies of
+# earlier versions were config-STAMP.toml and config-STAMP-N.toml.
+_COPY = re.compile(r"config-([0-9]{8,16})-([0-9]{8}T[0-9]{6})\.(toml|commit)")
+_OLD_COPY = re.compile(r"config-([0-9]{8}T[0-9]{6})(?:-([0-9]{1,9}))?\.toml")
+_FACTORY = "factory"
+_COMMIT = "commit"
 
 
 LOCK_NAME = ".lock"
@@ -79,6 +109,24 @@ class TooLarge(Exception):
     """A table larger than the store reads back; nothing was written."""
 
 
+@dataclass(frozen=True)
+class RollbackCopy:
+    """A configuration kept in ``rollback/``, and the commit that made it.
+
+    *committed* and *comment* are the time and comment of the commit that made the
+    configuration (already escaped); *committed* is ``None`` when that is not
+    recorded (a copy kept by an earlier version, a ``config.toml`` put in place by
+    other means, a damaged record) or when the copy is the factory configuration
+    (*factory*). *replaced* is when it was kept, from its name (``2026-11-27 21:06:44``).
+    """
+
+    name: str
+    replaced: str
+    factory: bool = False
+    committed: str | None = None
+    comment: str = ""
+
+
 def too_large(table: Table, data: bytes | None) -> str | None:
     """Why *table* (written as *data*) cannot be committed, or ``None`` when it can.
 
@@ -105,6 +153,85 @@ def _digest(data: bytes | None) -> str | None:
 
 def format_time(when: datetime) -> str:
     return when.strftime(TIME_FORMAT)
+
+
+def settings_text(keep: int) -> bytes:
+    """``settings.toml`` as the store writes it."""
+    return f"[rollback]\nkeep = {keep}\n".encode()
+
+
+def _parse_keep(data: bytes, shown: str) -> int:
+    """The number of rollback copies ``settings.toml`` keeps; :class:`StoreError` when it
+    is not a settings file (an unknown key too: a misspelt one must not go unnoticed)."""
+    import tomllib
+
+    def bad(reason: str) -> StoreError:
+        return StoreError(f"{shown} is not a valid settings file: {reason}")
+
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise bad(f"it is larger than {MAX_SETTINGS_BYTES} bytes")
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("it is not UTF-8 text") from None
+    except RecursionError:
+        raise bad("it is nested too deeply") from None
+    except ValueError as error:  # TOMLDecodeError, or a number too long to convert
+        raise bad(escape(str(error))) from None
+    unknown = sorted(set(document) - {"rollback"})
+    if unknown:
+        raise bad(f"unknown setting {escape(unknown[0])}")
+    section = document.get("rollback", {})
+    if not isinstance(section, dict):
+        raise bad("rollback must be a table ([rollback])")
+    unknown = sorted(set(section) - {"keep"})
+    if unknown:
+        raise bad(f"unknown setting rollback.{escape(unknown[0])}")
+    keep = section.get("keep", ROLLBACK_KEEP)
+    if type(keep) is not int or not 1 <= keep <= ROLLBACK_KEEP_MAX:
+        raise bad(f"rollback.keep must be a whole number from 1 to {ROLLBACK_KEEP_MAX}")
+    return keep
+
+
+def _copy_order(name: str) -> tuple[int, int, int] | None:
+    """Where the copy *name* stands among the copies, oldest first; ``None``: not a copy's
+    name. Copies of earlier versions are older than every numbered copy."""
+    match = _COPY.fullmatch(name)
+    if match is not None:
+        return (1, int(match[1]), 0) if match[3] == "toml" else None
+    old = _OLD_COPY.fullmatch(name)
+    if old is not None:
+        return (0, int(old[1].replace("T", "")), int(old[2] or 0))
+    return None
+
+
+def _shown_stamp(name: str) -> str:
+    """When the copy *name* was kept, from its name: ``2026-11-27 21:06:44``."""
+    match = _COPY.fullmatch(name) or _OLD_COPY.fullmatch(name)
+    assert match is not None  # only copies' names come here
+    stamp = match[2] if match.re is _COPY else match[1]
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+
+
+def _kept_comment(comment: str) -> str:
+    """A comment as a record keeps it: cut to :data:`MAX_KEPT_COMMENT`, escaped (one line)."""
+    if len(comment) > MAX_KEPT_COMMENT:
+        comment = comment[:MAX_KEPT_COMMENT] + "..."
+    return escape(comment)
+
+
+def _fields(data: bytes) -> list[str] | None:
+    """The fields of a one-line record (at most three, split at tabs); ``None`` when
+    *data* is not one: too long, not UTF-8, not one whole line."""
+    if len(data) > MAX_RECORD_BYTES or not data.endswith(b"\n"):
+        return None
+    try:
+        text = data[:-1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\n" in text:
+        return None
+    return text.split("\t", 2)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -149,7 +276,10 @@ class Store:
         self.configuration_dir = home / CONFIGURATION_DIR
         self.rollback_dir = home / ROLLBACK_DIR
         self.history_path = home / HISTORY_NAME
+        self.menu_history_path = home / MENU_HISTORY_NAME
         self.log_path = home / LOG_NAME
+        self.record_path = home / RECORD_NAME
+        self.settings_path = home / SETTINGS_NAME
         self._file_lock: FileLock | None = None  # made on first use: filelock is slow to import
         self._base: str | None = None  # digest of the file as loaded (None: no file)
         self._loaded = False
@@ -198,7 +328,9 @@ class Store:
         """Temporary files of a commit killed half-way."""
         return [
             *self.home.glob(f".{CONFIG_NAME}.*.tmp"),
-            *self.rollback_dir.glob(".config-*.toml.*.tmp"),
+            *self.home.glob(f".{RECORD_NAME}.*.tmp"),
+            *self.home.glob(f".{SETTINGS_NAME}.*.tmp"),
+            *self.rollback_dir.glob(".config-*.tmp"),  # a copy's or its record's
             # An export's: a name there never starts with a dot (confdir.check_name).
             *self.configuration_dir.glob(".*.tmp"),
         ]
@@ -274,19 +406,7 @@ class Store:
         self._base, self._loaded = _digest(data), True
         if data is None:
             return None
-        shown = escape(str(self.config_path))
-        if not data.strip():  # a commit never writes an empty file: it is damage
-            raise StoreError(f"{shown} is empty; a commit never leaves it so")
-        from destconfig.formats import toml as toml_format
-
-        try:
-            return toml_format.loads(data)
-        except FormatError as error:
-            lines = "\n".join(
-                f"  line {p.line}: {p.reason}" if p.line else f"  {p.reason}"
-                for p in error.problems
-            )
-            raise StoreError(f"{shown} is not a valid configuration:\n{lines}") from None
+        return _parsed(data, escape(str(self.config_path)))
 
     def commit(
         self, table: Table, *, comment: str, when: datetime, keep_rollback: bool
@@ -328,6 +448,15 @@ class Store:
                 self._log(when, comment)
             except OSError as error:
                 warnings.append(f"the commit was not recorded in {LOG_NAME}: {error.strerror}")
+            try:
+                self._record(data, when, comment)
+            except OSError as error:
+                warnings.append(
+                    f"the commit's time and comment were not recorded in {RECORD_NAME}: "
+                    f"{error.strerror}"
+                )
+            if keep_rollback:
+                warnings.extend(self._prune_after_commit())
             return warnings
 
     def _log(self, when: datetime, comment: str) -> None:
@@ -335,18 +464,210 @@ class Store:
         line = f"{format_time(when)}\t{escape(comment)}\n".encode()
         append_regular(self.log_path, line)
 
+    def _record(self, data: bytes, when: datetime, comment: str) -> None:
+        """Record the time and comment of the commit that wrote *data* (``config.commit``),
+        with its digest: a copy of that configuration is then described by them."""
+        line = f"{_digest(data)}\t{format_time(when)}\t{_kept_comment(comment)}\n"
+        atomic_write(self.record_path, line.encode())
+
+    def _origin_of(self, previous: bytes | None) -> bytes | None:
+        """The record of the commit that made *previous* (``None``: none was committed, the
+        factory configuration), or ``None`` when the store has none for those bytes."""
+        if previous is None:
+            return f"{_FACTORY}\n".encode()
+        try:
+            data = read_regular(self.record_path, MAX_RECORD_BYTES)
+        except OSError:
+            return None
+        fields = _fields(data)
+        if fields is None or len(fields) != 3 or fields[0] != _digest(previous):
+            return None
+        return f"{_COMMIT}\t{fields[1]}\t{fields[2]}\n".encode()
+
     def _keep_rollback(self, when: datetime, previous: bytes | None) -> None:
-        """Copy the configuration as it is before this commit into ``rollback/``."""
+        """Copy the configuration as it is before this commit into ``rollback/``, with the
+        record of the commit that made it when there is one.
+
+        The record is written first, and removed if the copy fails: a copy never lacks
+        the record the store had for it.
+        """
         from destconfig.formats import toml as toml_format
         from destconfig.model import FACTORY_TABLE
 
+        origin = self._origin_of(previous)
         if previous is None:
             previous = toml_format.dumps(FACTORY_TABLE)
         self.rollback_dir.mkdir(mode=0o700, exist_ok=True)
-        stamp = when.strftime("%Y%m%dT%H%M%S")
-        path = self.rollback_dir / f"config-{stamp}.toml"
-        number = 1
-        while path.exists():
-            path = self.rollback_dir / f"config-{stamp}-{number}.toml"
-            number += 1
-        atomic_write(path, previous)
+        matches = map(_COPY.fullmatch, os.listdir(self.rollback_dir))
+        number = max((int(match[1]) for match in matches if match), default=0) + 1
+        base = f"config-{number:0{SEQUENCE_DIGITS}d}-{when.strftime(_STAMP)}"
+        record = self.rollback_dir / f"{base}.commit"
+        if origin is not None:
+            atomic_write(record, origin)
+        try:
+            atomic_write(self.rollback_dir / f"{base}.toml", previous)
+        except BaseException:
+            if origin is not None:
+                with contextlib.suppress(OSError):
+                    record.unlink()
+            raise
+
+    # --- the copies, read back -----------------------------------------------------------
+
+    def _open_rollback(self) -> int | None:
+        """A descriptor on ``rollback/`` (``None`` when there is none), for reading it."""
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            return os.open(self.rollback_dir, flags)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StoreError(f"{escape(str(self.rollback_dir))}: {error.strerror}") from None
+
+    @staticmethod
+    def _regular_copies(directory: int, names: list[str]) -> list[tuple[tuple[int, int, int], str]]:
+        """The copies among *names* that are regular files, each with its order."""
+        found = []
+        for name in names:
+            order = _copy_order(name)
+            if order is None:
+                continue
+            try:
+                status = os.stat(name, dir_fd=directory, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(status.st_mode):
+                found.append((order, name))
+        return found
+
+    def rollback_copies(self) -> list[RollbackCopy]:
+        """The configurations kept in ``rollback/``, newest first.
+
+        Names that are not a copy's, and copies that are not regular files (a link, a
+        FIFO, a directory), are passed over; a record that cannot be read leaves its
+        copy's commit unrecorded. Raises :class:`StoreError` when ``rollback/`` cannot be
+        read. The copies themselves are read only when one is chosen (:meth:`load_rollback`).
+        """
+        directory = self._open_rollback()
+        if directory is None:
+            return []
+        try:
+            found = sorted(self._regular_copies(directory, os.listdir(directory)), reverse=True)
+            return [self._described(directory, name) for _, name in found]
+        except OSError as error:
+            raise StoreError(f"{escape(str(self.rollback_dir))}: {error.strerror}") from None
+        finally:
+            os.close(directory)
+
+    @staticmethod
+    def _described(directory: int, name: str) -> RollbackCopy:
+        replaced = _shown_stamp(name)
+        if not _COPY.fullmatch(name):
+            return RollbackCopy(name, replaced)  # an earlier version kept no record
+        try:
+            descriptor, _ = open_regular(f"{name.removesuffix('.toml')}.commit", dir_fd=directory)
+        except OSError:
+            return RollbackCopy(name, replaced)
+        try:
+            fields = _fields(read_descriptor(descriptor, MAX_RECORD_BYTES))
+        except OSError:
+            fields = None
+        finally:
+            os.close(descriptor)
+        if fields == [_FACTORY]:
+            return RollbackCopy(name, replaced, factory=True)
+        if fields is not None and len(fields) == 3 and fields[0] == _COMMIT and fields[1]:
+            return RollbackCopy(
+                name, replaced, committed=escape(fields[1]), comment=escape(fields[2])
+            )
+        return RollbackCopy(name, replaced)
+
+    def load_rollback(self, copy: RollbackCopy) -> Table:
+        """The table kept in *copy*; :class:`StoreError` when it cannot be read or is damaged."""
+        path = self.rollback_dir / copy.name
+        shown = escape(str(path))
+        try:
+            data = read_regular(path, MAX_FILE_BYTES)
+        except OSError as error:
+            raise StoreError(f"{shown}: {error.strerror}") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise StoreError(f"{shown} is larger than {MAX_FILE_BYTES} bytes")
+        return _parsed(data, shown)
+
+    # --- how many are kept ---------------------------------------------------------------
+
+    def rollback_keep(self) -> int:
+        """How many copies are kept (``settings.toml``, else :data:`ROLLBACK_KEEP`);
+        :class:`StoreError` when the settings file cannot be read."""
+        shown = escape(str(self.settings_path))
+        try:
+            data = read_regular(self.settings_path, MAX_SETTINGS_BYTES)
+        except FileNotFoundError:
+            return ROLLBACK_KEEP
+        except OSError as error:
+            raise StoreError(f"{shown}: {error.strerror}") from None
+        return _parse_keep(data, shown)
+
+    def set_rollback_keep(self, keep: int) -> int:
+        """Keep at most *keep* copies from now on: written to ``settings.toml`` (replacing
+        one that cannot be read) and the older copies removed at once; how many were.
+
+        Raises :class:`StoreError`, :class:`BusyError`, :class:`LockError` or ``OSError``.
+        """
+        if not 1 <= keep <= ROLLBACK_KEEP_MAX:
+            raise ValueError(keep)
+        with self.locked():
+            atomic_write(self.settings_path, settings_text(keep))
+            return self._prune(keep)
+
+    def _prune_after_commit(self) -> list[str]:
+        """Remove the copies beyond the setting; the warnings of what could not be done.
+        A setting that cannot be read removes nothing: it may have said to keep more."""
+        try:
+            self._prune(self.rollback_keep())
+        except StoreError as error:
+            return [f"{error}; no rollback copy was removed"]
+        except OSError as error:
+            return [f"the older rollback copies could not be removed: {error.strerror}"]
+        return []
+
+    def _prune(self, keep: int) -> int:
+        """Remove all but the newest *keep* copies, and the records of copies that are
+        gone; how many copies were removed. Only copies' names are ever removed."""
+        directory = self._open_rollback()
+        if directory is None:
+            return 0
+        try:
+            names = os.listdir(directory)
+            copies = sorted(self._regular_copies(directory, names), reverse=True)
+            removed = 0
+            for _, name in copies[keep:]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=directory)
+                    removed += 1
+            kept = {name.removesuffix(".toml") for _, name in copies[:keep]}
+            for name in names:
+                match = _COPY.fullmatch(name)
+                if match and match[3] == "commit" and name.removesuffix(".commit") not in kept:
+                    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                        os.unlink(name, dir_fd=directory)
+            os.fsync(directory)
+            return removed
+        finally:
+            os.close(directory)
+
+
+def _parsed(data: bytes, shown: str) -> Table:
+    """The table in a configuration file's *data* (*shown*: its name, escaped);
+    :class:`StoreError` listing the problems when it is damaged."""
+    if not data.strip():  # a commit never writes an empty file: it is damage
+        raise StoreError(f"{shown} is empty; a commit never leaves it so")
+    from destconfig.formats import toml as toml_format
+
+    try:
+        return toml_format.loads(data)
+    except FormatError as error:
+        lines = "\n".join(
+            f"  line {p.line}: {p.reason}" if p.line else f"  {p.reason}" for p in error.problems
+        )
+        raise StoreError(f"{shown} is not a valid configuration:\n{lines}") from None

@@ -1468,17 +1468,18 @@ def test_comment_on_every_change_command(dc: Destconfig, args: tuple[str, ...]) 
 def test_rollback_copies_and_no_rollback(dc: Destconfig) -> None:
     dc.ok("new", "a.example")
     factory = toml_format.dumps(Table())
-    assert (dc.home / "rollback" / f"config-{STAMP}.toml").read_bytes() == factory
+    assert (dc.home / "rollback" / f"config-00000001-{STAMP}.toml").read_bytes() == factory
     after_first = (dc.home / "config.toml").read_bytes()
     dc.ok("new", "b.example")
-    assert (dc.home / "rollback" / f"config-{STAMP}-1.toml").read_bytes() == after_first
+    assert (dc.home / "rollback" / f"config-00000002-{STAMP}.toml").read_bytes() == after_first
     assert dc("new", "c.example", "--no-rollback") == Result(0, COMMITTED, "")
-    assert sorted(path.name for path in (dc.home / "rollback").iterdir()) == [
-        f"config-{STAMP}-1.toml",
-        f"config-{STAMP}.toml",
+    assert sorted(path.name for path in (dc.home / "rollback").glob("*.toml")) == [
+        f"config-00000001-{STAMP}.toml",
+        f"config-00000002-{STAMP}.toml",
     ]
     dc.ok("delete", "c.example", "--comment", "undo")
-    assert (dc.home / "rollback" / f"config-{STAMP}-2.toml").read_bytes() == toml_format.dumps(
+    third = dc.home / "rollback" / f"config-00000003-{STAMP}.toml"
+    assert third.read_bytes() == toml_format.dumps(
         Table()
         .with_entry("a.example", Entry())
         .with_entry("b.example", Entry())

@@ -251,6 +251,7 @@ def test_import_replaces_the_table(dc: Destconfig, incoming: Path) -> None:
         "bounce_profiles": ["New", "Old"],
         "default": INCOMING_DEFAULT,
         "entries": INCOMING_ENTRIES,
+        "unicode": {"xn--bcher-kva.example": "bücher.example"},  # list gives the forms
     }
     assert log_of(dc.home) == f"{TIME}\timport {incoming}\n"
 
@@ -266,6 +267,7 @@ def test_import_merge_keeps_the_other_entries_and_the_default(
         "bounce_profiles": ["New", "Old"],
         "default": CURRENT_DEFAULT,
         "entries": {**CURRENT_ENTRIES, **INCOMING_ENTRIES},
+        "unicode": {"xn--bcher-kva.example": "bücher.example"},
     }
 
 
@@ -572,9 +574,9 @@ def test_import_keeps_a_rollback_copy_unless_told(dc: Destconfig, incoming: Path
     seed(dc.home, CURRENT)
     before = (dc.home / "config.toml").read_bytes()
     dc.ok("import", str(incoming))
-    assert (dc.home / "rollback" / "config-20261127T210644.toml").read_bytes() == before
+    assert (dc.home / "rollback" / "config-00000001-20261127T210644.toml").read_bytes() == before
     dc.ok("import", "-", "--no-rollback", stdin=formats()["esa"].dumps(MIXED))
-    assert len(list((dc.home / "rollback").iterdir())) == 1
+    assert len(list((dc.home / "rollback").glob("*.toml"))) == 1
 
 
 # diff
@@ -957,7 +959,9 @@ def test_resolve_json(dc: Destconfig) -> None:
             {
                 "recipient": "user@Bücher.example",
                 "domain": "xn--bcher-kva.example",
+                "domain_unicode": "bücher.example",
                 "entry": "xn--bcher-kva.example",
+                "entry_unicode": "bücher.example",
                 "match": "exact",
                 "effective": effective(
                     bounce_validation=True, recipient_limit=9, recipient_minutes=2

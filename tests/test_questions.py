@@ -13,6 +13,7 @@ from destconfig.console import Console
 from destconfig.dialogue.questions import (
     Abandon,
     Choice,
+    DestinationWords,
     Dialogue,
     Invalid,
     Number,
@@ -20,7 +21,7 @@ from destconfig.dialogue.questions import (
     YesNo,
     parse_number,
 )
-from destconfig.dialogue.reader import StreamReader
+from destconfig.dialogue.reader import PromptKind, StreamReader
 
 
 def dialogue(answers: list[str], *, echo: bool = True) -> tuple[Dialogue, io.StringIO]:
@@ -423,10 +424,12 @@ def test_ask_without_echo() -> None:
 class RecordingReader:
     def __init__(self, answers: list[str]) -> None:
         self.answers = answers
-        self.calls: list[tuple[str, tuple[str, ...], bool]] = []
+        self.calls: list[tuple[str, tuple[str, ...], PromptKind]] = []
 
-    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
-        self.calls.append((prompt, tuple(completions), command))
+    def read(
+        self, prompt: str, completions: Iterable[str] = (), *, kind: PromptKind = PromptKind.ANSWER
+    ) -> str:
+        self.calls.append((prompt, tuple(completions), kind))
         return self.answers.pop(0)
 
 
@@ -436,8 +439,8 @@ def test_ask_hands_prompt_and_completions_to_the_reader() -> None:
     ask = Dialogue(reader, Console(out))
     assert ask.ask(Choice("Pick:", (("Alpha", "a"), ("Beta", "b")), 1)) == "b"
     assert reader.calls == [
-        ("[1]> ", ("Alpha", "Beta"), False),
-        ("[1]> ", ("Alpha", "Beta"), False),
+        ("[1]> ", ("Alpha", "Beta"), PromptKind.ANSWER),
+        ("[1]> ", ("Alpha", "Beta"), PromptKind.ANSWER),
     ]
     # With no stream reader, no echo: the rejection follows the prompt directly.
     assert out.getvalue() == (
@@ -447,4 +450,23 @@ def test_ask_hands_prompt_and_completions_to_the_reader() -> None:
     )
     yes_no = RecordingReader(["y"])
     Dialogue(yes_no, Console(io.StringIO())).ask(YesNo("Q?", False))
-    assert yes_no.calls == [("Q? [N]> ", ("Y", "N"), False)]
+    assert yes_no.calls == [("Q? [N]> ", ("Y", "N"), PromptKind.ANSWER)]
+    menu = RecordingReader(["x"])
+    Dialogue(menu, Console(io.StringIO())).ask(Text("Op?", str, kind=PromptKind.MENU))
+    assert menu.calls == [("[]> ", (), PromptKind.MENU)]
+
+
+def test_destination_words_offer_the_unicode_form_beside_an_idna_key() -> None:
+    keys = {"example.com": 1, "xn--bcher-kva.example": 2, ".xn--bcher-kva.example": 3}
+    words = DestinationWords(keys.keys(), extra=("DEFAULT", "ALL"))
+    expected = [
+        "DEFAULT",
+        "ALL",
+        "example.com",
+        "xn--bcher-kva.example",
+        "bücher.example",
+        ".xn--bcher-kva.example",
+        ".bücher.example",
+    ]
+    assert list(words) == expected
+    assert list(words) == expected  # offered again at the next Tab

@@ -13,7 +13,14 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from destconfig.console import Console
-from destconfig.dialogue.reader import MAX_LINE_BYTES, StreamReader, binary_lines, decode_line
+from destconfig.dialogue.reader import (
+    MAX_LINE_BYTES,
+    Leave,
+    PromptKind,
+    StreamReader,
+    binary_lines,
+    decode_line,
+)
 from destconfig.dialogue.terminal import TerminalReader, _Words
 from tests.helpers import run_session
 
@@ -217,8 +224,9 @@ def pipe() -> Iterator[PipeInput]:
 
 
 def terminal(pipe: PipeInput, history: Path | None = None) -> TerminalReader:
+    histories = {} if history is None else {PromptKind.HOST: history}
     return TerminalReader(
-        Console(io.StringIO()), history_file=history, input=pipe, output=DummyOutput()
+        Console(io.StringIO()), histories=histories, input=pipe, output=DummyOutput()
     )
 
 
@@ -243,16 +251,53 @@ def test_terminal_line_editing(pipe: PipeInput) -> None:
 def test_terminal_reads_several_lines(pipe: PipeInput) -> None:
     reader = terminal(pipe)
     pipe.send_text("destconfig\r")
-    assert reader.read("ESA> ", command=True) == "destconfig"
+    assert reader.read("ESA> ", kind=PromptKind.HOST) == "destconfig"
     pipe.send_text("new\r")
-    assert reader.read("[]> ", ("NEW", "EDIT"), command=True) == "new"
+    assert reader.read("[]> ", ("NEW", "EDIT"), kind=PromptKind.MENU) == "new"
 
 
 def test_terminal_ctrl_d_on_an_empty_line_is_end_of_input(pipe: PipeInput) -> None:
     reader = terminal(pipe)
     pipe.send_text("\x04")
     with pytest.raises(EOFError):
-        reader.read("ESA> ", command=True)
+        reader.read("ESA> ", kind=PromptKind.HOST)
+
+
+def test_terminal_ctrl_d_is_leave_while_the_input_goes_on(pipe: PipeInput) -> None:
+    reader = terminal(pipe)
+    pipe.send_text("\x04")
+    with pytest.raises(Leave):
+        reader.read("[]> ")
+    pipe.send_text("again\r")
+    assert reader.read("[]> ") == "again"
+
+
+def test_terminal_input_that_ends_is_end_of_input_not_leave(pipe: PipeInput) -> None:
+    reader = terminal(pipe)
+    pipe.close()  # the writing end: the terminal's input has ended
+    with pytest.raises(EOFError) as raised:
+        reader.read("[]> ")
+    assert not isinstance(raised.value, Leave)
+
+
+UP = "\x1b[A"
+
+
+def test_terminal_each_kind_of_prompt_recalls_its_own_history(pipe: PipeInput) -> None:
+    reader = terminal(pipe)
+    for text, kind in (
+        ("destconfig", PromptKind.HOST),
+        ("clear", PromptKind.MENU),
+        ("Y", PromptKind.ANSWER),
+    ):
+        pipe.send_text(text + "\r")
+        assert reader.read("> ", kind=kind) == text
+    pipe.send_text(UP + "\r")
+    assert reader.read("ESA> ", kind=PromptKind.HOST) == "destconfig"
+    pipe.send_text(UP + "\r")
+    assert reader.read("[]> ", kind=PromptKind.MENU) == "clear"
+    pipe.send_text(UP + "\r")
+    assert reader.read("[]> ") == ""  # other answers are not kept
 
 
 def test_terminal_ctrl_c_is_keyboard_interrupt(pipe: PipeInput) -> None:
@@ -269,7 +314,7 @@ def test_terminal_history_file_is_written_for_commands(pipe: PipeInput, tmp_path
     history = tmp_path / "history"
     reader = terminal(pipe, history)
     pipe.send_text("destconfig\r")
-    assert reader.read("ESA> ", command=True) == "destconfig"
+    assert reader.read("ESA> ", kind=PromptKind.HOST) == "destconfig"
     text = history.read_text(encoding="utf-8")
     assert "\n+destconfig\n" in text
 
@@ -278,7 +323,7 @@ def test_terminal_history_keeps_answers_out_of_the_file(pipe: PipeInput, tmp_pat
     history = tmp_path / "history"
     reader = terminal(pipe, history)
     pipe.send_text("commit\r")
-    reader.read("ESA> ", command=True)
+    reader.read("ESA> ", kind=PromptKind.HOST)
     pipe.send_text("my secret comment\r")
     assert reader.read("[]> ") == "my secret comment"
     assert "my secret comment" not in history.read_text(encoding="utf-8")
@@ -289,11 +334,11 @@ def test_terminal_history_is_recalled_in_a_later_session(tmp_path: Path) -> None
     with create_pipe_input() as first:
         reader = terminal(first, history)
         first.send_text("destconfig\r")
-        reader.read("ESA> ", command=True)
+        reader.read("ESA> ", kind=PromptKind.HOST)
     with create_pipe_input() as second:
         reader = terminal(second, history)
         second.send_text("\x1b[A\r")  # Up, Enter
-        assert reader.read("ESA> ", command=True) == "destconfig"
+        assert reader.read("ESA> ", kind=PromptKind.HOST) == "destconfig"
 
 
 def completions(words: tuple[str, ...], typed: str) -> list[tuple[str, int]]:

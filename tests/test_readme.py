@@ -107,3 +107,11 @@ def test_the_example_script_says_how_to_find_destconfig(tmp_path: Path) -> None:
         "import-and-list.sh: destconfig is not on the PATH: run '. .venv/bin/activate' or set "
         "DESTCONFIG to the command\n"
     )
+
+
+def test_the_rollbackconfig_sample_is_a_replayed_transcripts() -> None:
+    """The README's session is part of a transcript the suite replays byte for byte."""
+    shown = block_after("`rollbackconfig` returns to an earlier committed configuration")
+    transcript = (ROOT / "transcripts" / "rollbackconfig.txt").read_text(encoding="utf-8")
+    assert shown.startswith("ESA> rollbackconfig\n")
+    assert shown in transcript

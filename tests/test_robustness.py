@@ -14,7 +14,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from destconfig.console import Console
-from destconfig.dialogue.reader import StreamReader
+from destconfig.dialogue.reader import PromptKind, StreamReader
 from destconfig.env import Environment
 from destconfig.model import Table
 from destconfig.replay import FIXED_TIME
@@ -227,8 +227,11 @@ class _Script:
             raise KeyboardInterrupt
         return line
 
-    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
+    def read(
+        self, prompt: str, completions: Iterable[str] = (), *, kind: PromptKind = PromptKind.ANSWER
+    ) -> str:
         assert self.shell is not None
+        command = kind is not PromptKind.ANSWER
         if self.interrupted is not None:
             # Ctrl-C abandoned a dialogue: the table is what it was before it.
             assert self.shell.table == self.interrupted
@@ -236,7 +239,7 @@ class _Script:
         if command:
             self.safe = self.shell.table
         try:
-            return self._reader.read(prompt, completions, command=command)
+            return self._reader.read(prompt, completions, kind=kind)
         except KeyboardInterrupt:
             if not command:
                 self.interrupted = self.safe

@@ -190,8 +190,8 @@ def test_keep_rollback_copies_the_previous_bytes(tmp_path: Path) -> None:
     store.commit(Table(), comment="first", when=WHEN, keep_rollback=False)
     previous = store.config_path.read_bytes()
     store.commit(RICH, comment="second", when=WHEN, keep_rollback=True)
-    copies = sorted(store.rollback_dir.iterdir())
-    assert [copy.name for copy in copies] == ["config-20261127T210644.toml"]
+    copies = sorted(store.rollback_dir.glob("*.toml"))
+    assert [copy.name for copy in copies] == ["config-00000001-20261127T210644.toml"]
     assert copies[0].read_bytes() == previous
     assert store.config_path.read_bytes() != previous
     assert store.load() == RICH
@@ -207,7 +207,7 @@ def test_no_rollback_copy_when_declined(tmp_path: Path) -> None:
 def test_first_commit_rollback_copy_is_the_factory_configuration(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.commit(RICH, comment="", when=WHEN, keep_rollback=True)
-    (copy,) = store.rollback_dir.iterdir()
+    (copy,) = store.rollback_dir.glob("*.toml")
     assert toml_format.loads(copy.read_bytes()) == Table()
 
 
@@ -220,11 +220,12 @@ def test_two_rollback_copies_in_the_same_second_get_distinct_names(tmp_path: Pat
     store.commit(second, comment="", when=WHEN, keep_rollback=True)
     bytes_second = store.config_path.read_bytes()
     store.commit(RICH, comment="", when=WHEN, keep_rollback=True)
-    copies = {path.name: path.read_bytes() for path in store.rollback_dir.iterdir()}
+    copies = {path.name: path.read_bytes() for path in store.rollback_dir.glob("*.toml")}
     assert len(copies) == 2
     assert all(name.startswith("config-") and name.endswith(".toml") for name in copies)
     assert sorted(copies.values()) == sorted([bytes_first, bytes_second])
-    assert copies["config-20261127T210644.toml"] == bytes_first
+    assert copies["config-00000001-20261127T210644.toml"] == bytes_first
+    assert copies["config-00000002-20261127T210644.toml"] == bytes_second
     assert bytes_first != bytes_second
 
 
@@ -233,8 +234,8 @@ def test_rollback_copies_in_different_seconds(tmp_path: Path) -> None:
     store.commit(Table(), comment="", when=WHEN, keep_rollback=True)
     later = datetime(2026, 11, 27, 21, 6, 45, tzinfo=UTC)
     store.commit(RICH, comment="", when=later, keep_rollback=True)
-    names = sorted(path.name for path in store.rollback_dir.iterdir())
-    assert names == ["config-20261127T210644.toml", "config-20261127T210645.toml"]
+    names = sorted(path.name for path in store.rollback_dir.glob("*.toml"))
+    assert names == ["config-00000001-20261127T210644.toml", "config-00000002-20261127T210645.toml"]
 
 
 # --- the atomic write -------------------------------------------------------------------

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import argparse
 
-from destconfig.commands import changes, completion, diff, files, resolve, show, tlsverify
+from destconfig.commands import (
+    changes,
+    completion,
+    diff,
+    files,
+    resolve,
+    rollback,
+    show,
+    tlsverify,
+)
 
-MODULES = (show, changes, files, diff, resolve, tlsverify, completion)  # --help order
+MODULES = (show, changes, files, rollback, diff, resolve, tlsverify, completion)  # --help order
 
 
 def add_all(

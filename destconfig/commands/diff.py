@@ -46,5 +46,10 @@ def run_diff(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         ctx.document(diff_document(difference), "json")
     elif not difference.empty:
-        ctx.out.write(render_diff(difference, escape(args.a), escape(args.b)) + "\n")
+        text = render_diff(difference, escape(args.a), escape(args.b))
+        if ctx.env.color:
+            from destconfig.terminal_views import colored_diff
+
+            text = colored_diff(text, ctx.env.columns)
+        ctx.out.write(text + "\n")
     return ExitStatus.OK if difference.empty else ExitStatus.DIFFERENT

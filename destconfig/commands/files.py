@@ -6,6 +6,7 @@ import argparse
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +22,10 @@ from destconfig.safeio import NotAFile, read_descriptor, write_file
 
 STDIO = "-"
 STDIN_NAME = "<stdin>"  # how messages name standard input
+# An import of a file this large, or an export of a table this large, takes a second or
+# more: at a terminal it shows a progress bar on standard error.
+LARGE_FILE = 8 * 1024 * 1024
+LARGE_TABLE = 50_000
 
 
 def add(
@@ -70,7 +75,12 @@ def format_of(name: str, chosen: str | None) -> Format:
 
 
 def read_table_file(
-    name: str, chosen: str | None, stdin: BinaryIO, *, importing: bool = True
+    name: str,
+    chosen: str | None,
+    stdin: BinaryIO,
+    *,
+    importing: bool = True,
+    on_read: Callable[[int], None] | None = None,
 ) -> tuple[Table, Format]:
     """Read and parse a table file, and say its format; problems become a :class:`CommandError`.
 
@@ -78,6 +88,7 @@ def read_table_file(
     no name) what the text shows. Messages name standard input ``<stdin>``. When
     *importing*, the errors end with the shell's note that the table was not changed
     (exit 1); otherwise (``diff``) a file that cannot be read is trouble (exit 2).
+    *on_read* is told the size of the text read, before it is parsed.
     """
     status = ExitStatus.REFUSED if importing else ExitStatus.USAGE
     shown = STDIN_NAME if name == STDIO else escape(name)
@@ -85,6 +96,8 @@ def read_table_file(
         data = stdin.read(MAX_FILE_BYTES + 1) if name == STDIO else _read_named(name)
     except OSError as error:
         raise CommandError(f"cannot read {shown}: {error.strerror}", status) from None
+    if on_read is not None:
+        on_read(len(data))
     fmt = formats.for_text(data) if chosen is None and name == STDIO else format_of(name, chosen)
     try:
         return operations.read_import(data, fmt, shown, importing=importing), fmt
@@ -110,22 +123,45 @@ def _read_named(name: str) -> bytes:
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.replace_default and not args.merge:
         raise CommandError("--replace-default goes with --merge", ExitStatus.USAGE)
-    loaded, fmt = read_table_file(args.file, args.format, ctx.env.stdin)
+    shown = STDIN_NAME if args.file == STDIO else escape(args.file)
+    last = "comparing" if args.dry_run else "committing"
+    with ctx.steps([f"reading {shown}", last]) as (watched, steps):
 
-    def change(table: Table) -> Table:
-        if args.merge:
-            return operations.merged(table, loaded, replace_default=args.replace_default)
-        return operations.imported(table, loaded, full=fmt.full)
+        def shown_if_large(size: int) -> None:
+            if size >= LARGE_FILE:
+                steps.show()
 
-    return apply(ctx, args, change, comment_of(args, ["import", args.file]))
+        loaded, fmt = read_table_file(args.file, args.format, ctx.env.stdin, on_read=shown_if_large)
+        steps.next()
+
+        def change(table: Table) -> Table:
+            if args.merge:
+                return operations.merged(table, loaded, replace_default=args.replace_default)
+            return operations.imported(table, loaded, full=fmt.full)
+
+        return apply(watched, args, change, comment_of(args, ["import", args.file]))
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
     fmt = format_of(args.file, args.format)
-    data = fmt.dumps(ctx.load())
-    if args.file == STDIO:
-        ctx.out.write(data.decode("utf-8"))
-        return ExitStatus.OK
+    table = ctx.load()
+    titles = ["formatting"]
+    if args.file != STDIO:
+        titles.append(f"writing {escape(args.file)}")
+    with ctx.steps(titles) as (watched, steps):
+        if len(table.entries) >= LARGE_TABLE:
+            steps.show()
+        data = fmt.dumps(table)
+        if args.file == STDIO:
+            watched.out.write(data.decode("utf-8"))  # the bar goes first
+            return ExitStatus.OK
+        steps.next()
+        _write(args, data)
+    return ExitStatus.OK
+
+
+def _write(args: argparse.Namespace, data: bytes) -> None:
+    """Write the export to the file named (``--force``: replacing it)."""
     try:
         write_file(Path(args.file), data, replace=args.force)
     except FileExistsError:
@@ -136,4 +172,3 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(f"{escape(args.file)} exists: give --force to replace it") from None
     except OSError as error:
         raise CommandError(f"cannot write {escape(args.file)}: {error.strerror}") from None
-    return ExitStatus.OK

@@ -8,7 +8,7 @@ from typing import Any
 from destconfig import words
 from destconfig.commands.context import Context, effective_values
 from destconfig.console import escape
-from destconfig.destinations import InvalidDestination
+from destconfig.destinations import InvalidDestination, unicode_form
 from destconfig.exitstatus import ExitStatus
 from destconfig.messages import invalid_recipient
 from destconfig.model import Table, Tls
@@ -35,39 +35,65 @@ def add(
     parser.set_defaults(run=run_resolve)
 
 
+def _named(key: str) -> str:
+    """A stored name, and its Unicode form in parentheses when it has one:
+    ``xn--bcher-kva.example (bücher.example)``."""
+    form = unicode_form(key)
+    return key if form is None else f"{key} ({escape(form)})"
+
+
 def _block(table: Table, found: Resolution) -> str:
     key = found.key
-    head = f"{escape(found.recipient)}: {key or DEFAULT_ROW} ({_WHY[found.match]})"
+    named = DEFAULT_ROW if key is None else _named(key)
+    head = f"{escape(found.recipient)}: {named} ({_WHY[found.match]})"
     if key is None:
         return head + "\n" + render_default(table.default)
     return head + "\n" + render_entry(key, table.entries[key], table.default)
 
 
 def _document(table: Table, found: Resolution) -> dict[str, Any]:
-    return {
-        "recipient": found.recipient,
-        "domain": found.domain,
-        "entry": found.key,
-        "match": found.match.value,
-        "effective": effective_values(table, found.key),
-    }
+    """A resolution as data; ``domain_unicode`` and ``entry_unicode`` only for names that
+    have a Unicode form (:func:`~destconfig.destinations.unicode_form`)."""
+    document: dict[str, Any] = {"recipient": found.recipient, "domain": found.domain}
+    _add_form(document, "domain_unicode", found.domain)
+    document["entry"] = found.key
+    if found.key is not None:
+        _add_form(document, "entry_unicode", found.key)
+    document["match"] = found.match.value
+    document["effective"] = effective_values(table, found.key)
+    return document
 
 
-def _rows(table: Table, results: list[Resolution]) -> str:
-    rows = [("RECIPIENT", "DOMAIN", "ENTRY", "MATCH", "TLS")]
+def _add_form(document: dict[str, Any], member: str, key: str) -> None:
+    form = unicode_form(key)
+    if form is not None:
+        document[member] = form
+
+
+_HEAD = ("RECIPIENT", "DOMAIN", "ENTRY", "MATCH", "TLS")
+
+
+def _cells(table: Table, results: list[Resolution]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
     for found in results:
         tls = Tls(effective_values(table, found.key)["tls"])
         rows.append(
             (
                 escape(found.recipient),
-                found.domain,
-                found.key or DEFAULT_ROW,
+                _named(found.domain),
+                DEFAULT_ROW if found.key is None else _named(found.key),
                 found.match.value,
                 words.TLS[tls],
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join(aligned(row, widths) for row in rows)
+    return rows
+
+
+def _rows(rows: list[tuple[str, ...]]) -> str:
+    """The table as aligned text (what a pipe gets)."""
+    lines = [_HEAD, *rows]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(_HEAD))]
+    return "\n".join(aligned(line, widths) for line in lines)
 
 
 def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
@@ -84,7 +110,13 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
         ctx.document({"resolutions": [_document(table, found) for found in results]}, "json")
     elif args.format == "table":
         if results:
-            ctx.out.write(_rows(table, results) + "\n")
+            rows = _cells(table, results)
+            if ctx.env.color:
+                from destconfig.terminal_views import table as drawn
+
+                ctx.out.write(drawn(_HEAD, rows, ctx.env.columns) + "\n")
+            else:
+                ctx.out.write(_rows(rows) + "\n")
     else:
         ctx.out.write(
             "\n\n".join(_block(table, found) for found in results) + "\n" if results else ""

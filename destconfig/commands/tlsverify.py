@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
 from destconfig.dialogue.questions import Invalid
 from destconfig.exitstatus import ExitStatus
 from destconfig.tlsverify.options import TLS_TIMEOUT, check_ca_file, timeout_seconds
+
+if TYPE_CHECKING:
+    from destconfig.model import Tls
+    from destconfig.tlsverify.decision import Facts
 
 
 def add(
@@ -77,7 +82,9 @@ def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
     )
     if text:  # the block and the table come escaped (see report)
         ctx.out.write("\n" + policy_block(verdict.key, verdict.setting, verdict.facts) + "\n")
-        if args.all_settings:
+        if args.all_settings and ctx.env.color:
+            ctx.out.write("\n" + _drawn_settings(verdict.facts, verdict.setting, ctx) + "\n")
+        elif args.all_settings:
             ctx.out.write("\n" + settings_table(verdict.facts, verdict.setting) + "\n")
     else:
         found = document(
@@ -85,3 +92,18 @@ def run_tlsverify(args: argparse.Namespace, ctx: Context) -> int:
         )
         ctx.out.write(json_text(found) + "\n")  # not ctx.document: the server's text is escaped
     return ExitStatus.OK if verdict.outcome.goes_ahead else ExitStatus.REFUSED
+
+
+def _drawn_settings(facts: Facts, setting: Tls, ctx: Context) -> str:
+    """``--all-settings`` at a terminal: the governing setting's row in bold, each outcome
+    green where delivery goes ahead and red where the message would stay queued."""
+    from destconfig import words
+    from destconfig.terminal_views import table
+    from destconfig.tlsverify.decision import outcomes
+
+    rows, styles = [], []
+    for each, found in outcomes(facts).items():
+        rows.append(("*" if each is setting else "", words.TLS[each], escape(found.text)))
+        colour = "green" if found.goes_ahead else "red"
+        styles.append(f"bold {colour}" if each is setting else colour)
+    return table(("", "TLS setting", "Delivery"), rows, ctx.env.columns, row_styles=styles)

@@ -10,12 +10,12 @@ loops on a rejected answer, so every question re-asks the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from destconfig.console import Console
-from destconfig.dialogue.reader import Reader
+from destconfig.dialogue.reader import PromptKind, Reader
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -48,8 +48,8 @@ class Question(Protocol[T_co]):
     def completions(self) -> Iterable[str]: ...
 
     @property
-    def command(self) -> bool:
-        """Whether the answer is a command worth keeping in the terminal's history."""
+    def kind(self) -> PromptKind:
+        """What the prompt asks for: the history recalled there at a terminal."""
         ...
 
     def interpret(self, answer: str) -> T_co:
@@ -77,7 +77,7 @@ def _brackets(shown: str) -> str:
 class YesNo:
     text: str
     default: bool
-    command: bool = False
+    kind: PromptKind = PromptKind.ANSWER
 
     @property
     def head(self) -> str:
@@ -125,7 +125,7 @@ class Number:
     lo: int
     hi: int
     default: int | None
-    command: bool = False
+    kind: PromptKind = PromptKind.ANSWER
 
     @property
     def head(self) -> str:
@@ -150,7 +150,7 @@ class Choice(Generic[T]):
     title: str
     items: tuple[tuple[str, T], ...]
     default: int  # 1-based
-    command: bool = False
+    kind: PromptKind = PromptKind.ANSWER
 
     @property
     def head(self) -> str:
@@ -187,7 +187,7 @@ class Text(Generic[T]):
     parse: Callable[[str], T]
     allow_empty: bool = False
     words: Iterable[str] = ()
-    command: bool = False
+    kind: PromptKind = PromptKind.ANSWER
     shown: str = ""  # what an empty answer stands for, shown in the brackets
 
     @property
@@ -208,6 +208,30 @@ class Text(Generic[T]):
         return self.parse(answer)
 
 
+class DestinationWords:
+    """The words offered at a question that asks for an existing destination.
+
+    Each stored key, and beside an ``xn--`` key its Unicode form (which the
+    question takes as well: it is normalised to the key), with *extra* words
+    first. Worked out each time they are iterated, that is when Tab is pressed:
+    piped input never asks, and a large table would make every question slow.
+    """
+
+    def __init__(self, keys: Iterable[str], extra: Iterable[str] = ()) -> None:
+        self._keys = keys
+        self._extra = tuple(extra)
+
+    def __iter__(self) -> Iterator[str]:
+        from destconfig.destinations import unicode_form  # a session that only quits never asks
+
+        yield from self._extra
+        for key in self._keys:
+            yield key
+            form = unicode_form(key)
+            if form is not None:
+                yield form
+
+
 class Dialogue:
     """The reader and the console of a session, seen as a way to ask questions."""
 
@@ -218,9 +242,7 @@ class Dialogue:
     def ask(self, question: Question[T]) -> T:
         while True:
             self.console.write("\n" + question.head)
-            answer = self.reader.read(
-                question.prompt, question.completions, command=question.command
-            )
+            answer = self.reader.read(question.prompt, question.completions, kind=question.kind)
             try:
                 return question.interpret(answer)
             except Invalid as refused:

@@ -5,12 +5,14 @@ prompt, reads a line and echoes it, so the output reads like a terminal session)
 and ``TerminalReader`` (in :mod:`destconfig.dialogue.terminal`, which alone
 imports prompt_toolkit) for an interactive terminal.
 
-``read`` raises ``EOFError`` at end of input and ``KeyboardInterrupt`` for
-Ctrl-C; the shell decides what they mean.
+``read`` raises ``EOFError`` at end of input, :class:`Leave` (an ``EOFError``)
+for Ctrl-D at a terminal and ``KeyboardInterrupt`` for Ctrl-C; the shell decides
+what they mean.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from typing import BinaryIO, Protocol
 
@@ -23,12 +25,36 @@ LineSource = Callable[[], "str | None"]
 MAX_LINE_BYTES = 1 << 20
 
 
+class PromptKind(enum.Enum):
+    """What a prompt asks for, and so which history Up recalls there.
+
+    Host commands and menu operations each have a history of their own, kept in
+    the home; other answers (Y or N, numbers, names, comments) are not kept, so
+    that Up never offers the answer to another question.
+    """
+
+    HOST = "host"  # a host command, at the host prompt
+    MENU = "menu"  # an operation, at an operation menu
+    ANSWER = "answer"  # any other answer
+
+
+class Leave(EOFError):
+    """Ctrl-D on an empty line at a terminal: the input has not ended.
+
+    An ``EOFError``, so that where Ctrl-D and the end of input mean the same (the
+    host prompt: quit) nothing tells them apart; inside a command it leaves what
+    is being asked, as Ctrl-C does, where the end of piped input ends the session.
+    """
+
+
 class Reader(Protocol):
-    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
+    def read(
+        self, prompt: str, completions: Iterable[str] = (), *, kind: PromptKind = PromptKind.ANSWER
+    ) -> str:
         """Show *prompt*, return the answer line without its line ending.
 
-        *completions* are offered at a terminal; *command* marks a host command or
-        menu operation, the answers worth keeping in the history across sessions.
+        *completions* are offered at a terminal, and *kind* chooses the history
+        recalled there.
         """
         ...
 
@@ -68,7 +94,9 @@ class StreamReader:
         self._console = console
         self._echo = echo
 
-    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
+    def read(
+        self, prompt: str, completions: Iterable[str] = (), *, kind: PromptKind = PromptKind.ANSWER
+    ) -> str:
         self._console.write(prompt)
         self._console.flush()  # a program at the other end of a pipe waits for the prompt
         line = self._source()

@@ -7,17 +7,18 @@ imports prompt_toolkit (it is the largest part of start-up time).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import DummyHistory, FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from destconfig.console import Console
+from destconfig.dialogue.reader import Leave, PromptKind
 from destconfig.safeio import regular_or_absent
 
 
@@ -55,39 +56,62 @@ def _private(path: Path) -> bool:
 
 
 class TerminalReader:
-    """Reads answers at a terminal: line editing, history, completion, Ctrl-C, Ctrl-D."""
+    """Reads answers at a terminal: line editing, history, completion, Ctrl-C, Ctrl-D.
+
+    One prompt session per :class:`PromptKind`, each with its own history: Up at
+    the host prompt recalls host commands, at a menu the operations chosen there,
+    and at any other question nothing (a Y, a number or a comment recalled at
+    another question is a wrong answer waiting to be sent). The histories named in
+    *histories* are kept in those files; any other, or one whose file cannot be
+    used, lasts for this session only.
+    """
 
     def __init__(
         self,
         console: Console,
         *,
-        history_file: Path | None = None,
+        histories: Mapping[PromptKind, Path] | None = None,
         input: Input | None = None,
         output: Output | None = None,
     ) -> None:
         self._console = console
         self._words = _Words()
-        commands: History = InMemoryHistory()
-        if history_file is not None and _private(history_file):
-            commands = FileHistory(str(history_file))
-        # Commands are remembered across sessions; other answers (Y, N, numbers,
-        # names) only within this one, so that Up at ESA> finds commands.
-        self._commands = self._session(commands, input, output)
-        self._answers = self._session(InMemoryHistory(), input, output)
+        self._files = dict(histories or {})
+        self._input = input
+        self._output = output
+        self._sessions: dict[PromptKind, PromptSession[str]] = {}
 
-    def _session(
-        self, history: History, input: Input | None, output: Output | None
-    ) -> PromptSession[str]:
-        return PromptSession(
-            history=history,
-            completer=self._words,
-            complete_while_typing=False,
-            input=input,
-            output=output,
-        )
+    def _history(self, kind: PromptKind) -> History:
+        if kind is PromptKind.ANSWER:
+            return DummyHistory()
+        path = self._files.get(kind)
+        if path is not None and _private(path):
+            return FileHistory(str(path))
+        return InMemoryHistory()
 
-    def read(self, prompt: str, completions: Iterable[str] = (), *, command: bool = False) -> str:
+    def _session(self, kind: PromptKind) -> PromptSession[str]:
+        """The session of *kind*, made when first used (each takes a while to build)."""
+        session = self._sessions.get(kind)
+        if session is None:
+            session = PromptSession(
+                history=self._history(kind),
+                completer=self._words,
+                complete_while_typing=False,
+                input=self._input,
+                output=self._output,
+            )
+            self._sessions[kind] = session
+        return session
+
+    def read(
+        self, prompt: str, completions: Iterable[str] = (), *, kind: PromptKind = PromptKind.ANSWER
+    ) -> str:
         self._console.flush()
         self._words.words = completions
-        session = self._commands if command else self._answers
-        return session.prompt(prompt)
+        session = self._session(kind)
+        try:
+            return session.prompt(prompt)
+        except EOFError:
+            if session.input.closed:
+                raise  # the terminal's input has ended
+            raise Leave from None  # Ctrl-D on an empty line

@@ -37,7 +37,14 @@ def to_document(table: Table) -> dict[str, Any]:
     return document
 
 
+INFORMATIONAL = "unicode"
+"""A member ``list --format json`` adds (the keys' Unicode forms): read past, so that a
+listed document imports as its table. The forms are the keys' own, worked out again."""
+
+
 def from_document(document: Any) -> Table:
+    if isinstance(document, dict) and isinstance(document.get(INFORMATIONAL), dict):
+        document = {name: value for name, value in document.items() if name != INFORMATIONAL}
     try:
         return Table.model_validate(document)
     except ValidationError as error:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from destconfig.console import escape, escape_lines, program_error
 from destconfig.dialogue.questions import Text, YesNo
+from destconfig.dialogue.reader import Leave, PromptKind
 from destconfig.exitstatus import ExitStatus
 from destconfig.messages import NOTHING_TO_COMMIT, committed, not_committed
 from destconfig.shell.session import Session
@@ -36,7 +37,7 @@ def run(shell: Session) -> ExitStatus:
             shell.console.write("\n")
         first = False
         try:
-            line = shell.reader.read(prompt, HOST_WORDS, command=True)
+            line = shell.reader.read(prompt, HOST_WORDS, kind=PromptKind.HOST)
         except KeyboardInterrupt:
             continue
         except EOFError:
@@ -47,7 +48,9 @@ def run(shell: Session) -> ExitStatus:
             if onecmd(shell, line):
                 shell.console.flush()
                 return ExitStatus.OK
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Leave):
+            # Ctrl-C or Ctrl-D: the command is left; what it had not finished is
+            # dropped, the changes made before it stay pending.
             continue
         except EOFError:
             return _end_of_input(shell)
@@ -147,6 +150,12 @@ def do_quit(shell: Session) -> bool:
     )
 
 
+def _rollbackconfig(shell: Session) -> bool:
+    from destconfig.shell.rollback import do_rollbackconfig
+
+    return do_rollbackconfig(shell)
+
+
 def _tlsverify(shell: Session) -> bool:
     from destconfig.shell.tlsverify import do_tlsverify
 
@@ -167,6 +176,7 @@ HOST_COMMAND_LIST: tuple[HostCommand, ...] = (
     HostCommand("exit", "End the session.", do_quit),
     HostCommand("help", "List the available commands.", do_help),
     HostCommand("quit", "End the session.", do_quit),
+    HostCommand("rollbackconfig", "Return to an earlier committed configuration.", _rollbackconfig),
     HostCommand(
         "tlsverify",
         "Check a domain's TLS delivery against its mail server.",

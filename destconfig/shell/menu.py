@@ -16,7 +16,8 @@ from destconfig.confdir import BadName, check_name
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.dialogue import flows
-from destconfig.dialogue.questions import Abandon, Invalid, Text, YesNo
+from destconfig.dialogue.questions import Abandon, DestinationWords, Invalid, Text, YesNo
+from destconfig.dialogue.reader import PromptKind
 from destconfig.formats.limits import MAX_ERRORS
 from destconfig.messages import banner, invalid_destination
 from destconfig.model import DefaultEntry, Entry, Settings
@@ -45,7 +46,8 @@ def parse_destination(answer: str) -> str:
 
 def _ask_existing(shell: Session, text: str) -> str:
     """A destination that has an entry (else :class:`Refused`, with the not-found words)."""
-    key = shell.dialogue.ask(Text(text, parse_destination, words=shell.table.entries.keys()))
+    words = DestinationWords(shell.table.entries.keys())
+    key = shell.dialogue.ask(Text(text, parse_destination, words=words))
     operations.require_existing(shell.table, key)
     return key
 
@@ -111,7 +113,7 @@ def _detail_target(answer: str) -> str:
 
 def do_detail(shell: Session) -> bool:
     table = shell.table
-    words = ("DEFAULT", "ALL", *table.entries)
+    words = DestinationWords(table.entries.keys(), extra=("DEFAULT", "ALL"))
     target = shell.dialogue.ask(Text(DETAIL_QUESTION, _detail_target, words=words))
     shell.console.block(operations.detail_text(table, operations.detail(table, target)))
     return False
@@ -206,7 +208,9 @@ def _operation(answer: str) -> MenuItem:
     return item
 
 
-MENU_QUESTION = Text(MENU_TEXT, _operation, words=tuple(item.name for item in MENU), command=True)
+MENU_QUESTION = Text(
+    MENU_TEXT, _operation, words=tuple(item.name for item in MENU), kind=PromptKind.MENU
+)
 
 
 def run_menu(shell: Session) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from destconfig.confdir import ConfigurationDirectory
 from destconfig.console import Console
 from destconfig.dialogue.questions import Dialogue
-from destconfig.dialogue.reader import Reader, StreamReader, binary_lines
+from destconfig.dialogue.reader import PromptKind, Reader, StreamReader, binary_lines
 from destconfig.env import Environment
 from destconfig.shell.options import ShellOptions
 from destconfig.store import Store
@@ -77,5 +77,6 @@ def make_reader(env: Environment, options: ShellOptions, console: Console, store
     if env.interactive:
         from destconfig.dialogue.terminal import TerminalReader
 
-        return TerminalReader(console, history_file=store.history_path)
+        histories = {PromptKind.HOST: store.history_path, PromptKind.MENU: store.menu_history_path}
+        return TerminalReader(console, histories=histories)
     return StreamReader(binary_lines(env.stdin), console, echo=options.echo)
