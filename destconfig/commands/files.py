@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from destconfig import formats, operations
+from destconfig.commands import mta
 from destconfig.commands.changes import apply, comment_of, commit_options
 from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
-from destconfig.formats import Format
+from destconfig.formats import Format, postfix
 from destconfig.formats.limits import MAX_FILE_BYTES
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, read_descriptor, write_file
@@ -38,10 +39,11 @@ def add(
         help="import a table file and commit it",
         description="Import a table file (any path, or - for standard input) and commit it. "
         "The format is --format, else the file's suffix (.toml, .json), else esa. Without "
-        "--merge the file replaces the table, as the shell's IMPORT does.",
+        "--merge the file replaces the table, as the shell's IMPORT does. With --format "
+        "postfix, FILE is the directory of a Postfix export.",
     )
     load.add_argument("file", metavar="FILE")
-    load.add_argument("--format", choices=names, help="the file's format")
+    load.add_argument("--format", choices=sorted((*names, *mta.IMPORTED)), help="the file's format")
     load.add_argument(
         "--merge", action="store_true", help="add and replace the file's entries, keep the others"
     )
@@ -58,14 +60,28 @@ def add(
         help="write the committed table to a file",
         description="Write the committed table to a new FILE (an existing one only with "
         "--force) or to standard output (-). The format is --format, else the file's suffix "
-        "(.toml, .json), else esa.",
+        "(.toml, .json), else esa. --format postfix writes the four files of a Postfix "
+        "configuration into the directory FILE; --format kumomta a KumoMTA shaping file. "
+        "What they cannot hold is reported on standard error.",
     )
     save.add_argument("file", metavar="FILE|-")
-    save.add_argument("--format", choices=names, help="the file's format")
+    save.add_argument("--format", choices=sorted((*names, *mta.EXPORTED)), help="the file's format")
     save.add_argument(
         "--force",
         action="store_true",
         help="replace FILE if it exists (only a regular file is replaced; it keeps its mode)",
+    )
+    save.add_argument(
+        "--map-type",
+        choices=postfix.MAP_TYPES,
+        default="hash",
+        help="--format postfix: the type of the maps main.cf names (default: %(default)s)",
+    )
+    save.add_argument(
+        "--strict",
+        action="store_true",
+        help="--format postfix or kumomta: write nothing, and exit 1, if any setting would "
+        "not be kept exactly",
     )
     save.set_defaults(run=run_export)
 
@@ -123,6 +139,10 @@ def _read_named(name: str) -> bytes:
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.replace_default and not args.merge:
         raise CommandError("--replace-default goes with --merge", ExitStatus.USAGE)
+    if args.format in mta.IMPORTED:
+        loaded, whole = mta.read_postfix(args.file, ctx)
+        change = mta.import_change(args, loaded, whole)
+        return apply(ctx, args, change, comment_of(args, ["import", args.file]))
     shown = STDIN_NAME if args.file == STDIO else escape(args.file)
     last = "comparing" if args.dry_run else "committing"
     with ctx.steps([f"reading {shown}", last]) as (watched, steps):
@@ -143,6 +163,12 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    if args.format in mta.EXPORTED:
+        return mta.run_export(args, ctx, ctx.load())
+    if args.strict or args.map_type != "hash":
+        raise CommandError(
+            "--strict and --map-type are for --format postfix or kumomta", ExitStatus.USAGE
+        )
     fmt = format_of(args.file, args.format)
     table = ctx.load()
     titles = ["formatting"]
