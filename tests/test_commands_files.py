@@ -177,7 +177,8 @@ def test_export_bad_format_is_a_usage_error(dc: Destconfig) -> None:
     usage_error(
         dc("export", "-", "--format", "yaml"),
         "export",
-        "argument --format: invalid choice: 'yaml' (choose from 'esa', 'json', 'toml')",
+        "argument --format: invalid choice: 'yaml' "
+        "(choose from 'esa', 'json', 'kumomta', 'postfix', 'toml')",
     )
 
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+import destconfig.commands.mta as mta
 from destconfig import formats, operations
-from destconfig.commands import mta
 from destconfig.commands.changes import apply, comment_of, commit_options
 from destconfig.commands.context import CommandError, Context
 from destconfig.console import escape
