@@ -113,11 +113,11 @@ def test_a_trickled_greeting_is_cut_off_at_the_step_limit(tmp_path: Path) -> Non
         run = run_limited(tlsverify(tmp_path / "home", port))
     assert run.out == (
         f"Connecting to 127.0.0.1 on port {port}.\n"
-        "Connected to 127.0.0.1, but the server did not greet within 1 seconds.\n"
+        "Connected to 127.0.0.1, but the server did not finish its greeting within 1 seconds.\n"
         "\n"
         + policy(
             f"the connection to 127.0.0.1 on port {port} was made, but the server did not "
-            "greet within 1 seconds"
+            "finish its greeting within 1 seconds"
         )
     )
     assert (run.status, run.err) == (1, "")
@@ -178,8 +178,8 @@ def test_the_shell_survives_an_endless_reply(tmp_path: Path) -> None:
 TIMED_OUT = "timed out after 1 seconds"
 
 
-# A server that takes the connection and never greets (a trickled greeting never ends).
-SILENT = f"but the server did not greet within {LIMIT:g} seconds"
+# A server that takes the connection and starts a greeting it never ends (trickled).
+SILENT = f"but the server did not finish its greeting within {LIMIT:g} seconds"
 
 
 def step_log(step: Step, port: int) -> tuple[Stage, list[str]]:
@@ -333,12 +333,12 @@ def test_the_addresses_of_one_host_share_its_total_limit() -> None:
         attempt,
         f"Connected to 127.0.0.1, {SILENT}.",
         attempt,
-        "Connected to 127.0.0.1, but the server did not greet before the host's time limit "
-        "of 3 seconds ran out.",
+        "Connected to 127.0.0.1, but the server did not finish its greeting before the host's "
+        "time limit of 3 seconds ran out.",
     ]
     reason = (
-        f"the connection to 127.0.0.1 on port {port} was made, but the server did not greet "
-        "before the host's time limit of 3 seconds ran out"
+        f"the connection to 127.0.0.1 on port {port} was made, but the server did not finish "
+        "its greeting before the host's time limit of 3 seconds ran out"
     )
     assert verdict.facts == Facts(DOMAIN, MX, Stage.NO_CONNECTION, reason=reason)
     assert policy_block(verdict.key, verdict.setting, verdict.facts) + "\n" == policy(reason)

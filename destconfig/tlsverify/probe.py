@@ -271,6 +271,7 @@ class _Wire:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = bytearray()  # what came after the last line read
+        self.started = False  # the server has sent something
         self.failed = False  # a command or reply failed: the conversation is out of step
 
     def send(self, command: str, deadline: _Deadline) -> None:
@@ -326,6 +327,7 @@ class _Wire:
                 raise _Failed(_CLOSED) from None
             if not data:
                 raise _Failed(_CLOSED)
+            self.started = True
             self._buffer += data
 
 
@@ -480,9 +482,11 @@ class Probe:
         except (OSError, _Failed) as error:
             sock.close()
             if isinstance(error, _Failed) and error.reason == greeting.late:
-                # Not a failed connection: the server took it and said nothing.
+                # Not a failed connection: the server took it and said nothing (or
+                # started and never ended its greeting).
+                said = "finish its greeting" if wire.started else "greet"
                 raise _Refused(
-                    f"the server did not greet {greeting.within}", connected=True
+                    f"the server did not {said} {greeting.within}", connected=True
                 ) from None
             raise _Refused(_why(error, self.timeout)) from None
         if code != 220:
