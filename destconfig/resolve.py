@@ -80,6 +80,22 @@ def _stored(written: str, lowered: str) -> str:
     return normalise(written)
 
 
+def lookup_keys(domain: str) -> list[str]:
+    """The keys under which an entry for *domain* (a stored form) is looked for, in the
+    order :func:`resolve` tries them: the domain, then each ``.parent``, nearest first;
+    an address alone. Postfix looks its maps up in this order too (the tests hold a
+    running Postfix to it), which is why an export to Postfix keeps the table's meaning.
+    """
+    if is_address(domain):
+        return [domain]
+    keys = [domain]
+    dot = domain.find(".")
+    while dot != -1:
+        keys.append(domain[dot:])
+        dot = domain.find(".", dot + 1)
+    return keys
+
+
 def resolve(table: Table, recipient: str) -> Resolution:
     """The entry that applies to *recipient*, and why."""
     entries = table.entries

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from destconfig.destinations import is_address
 from destconfig.formats import esa, kumomta, postfix, toml
 from destconfig.formats.postfix import DEFAULT_KEY, Loss, PostfixError, rate_of, recipients_of
 from destconfig.model import DefaultEntry, Entry, IpSort, LimitApply, LimitType, Table, Tls
+from destconfig.resolve import lookup_keys, resolve
 from tests.strategies import tables
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -325,3 +328,16 @@ def test_kumomta_shaping_file() -> None:
         (DEFAULT_KEY, "ip_sort_pref"),
         ("[192.0.2.1]", "destination"),
     ]
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables(), st.lists(st.sampled_from(["a", "mx", "b.c"]), max_size=2))
+def test_resolve_takes_the_first_lookup_key_the_table_has(table: Table, labels: list[str]) -> None:
+    """The order Postfix's maps are looked up in (held to a running Postfix by
+    test_postfix_live) is the order resolve finds an entry in."""
+    for key in table.entries:
+        domain = key.lstrip(".")
+        if labels and not is_address(domain):
+            domain = ".".join([*labels, domain])
+        first = next((each for each in lookup_keys(domain) if each in table.entries), None)
+        assert resolve(table, f"user@{domain}").key == first

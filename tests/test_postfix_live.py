@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from destconfig.resolve import domain_of, lookup_keys, resolve
+from destconfig.store import Store
 from tests.helpers import run_cli
 from tests.postfix import SENDER, Destination, Postfix, destination, running
 from tests.tlsservers import Pki
@@ -276,3 +280,109 @@ def test_the_readme_recipe_word_for_word_delivers_as_the_table_says(
     assert master.count("\ndc_c2 unix ") == 1  # the second run replaced the first's
     assert received_by(plain, "user@req-plain.test") == []
     assert received_by(named, "user@pref.test") == [True]
+
+
+class SocketmapRecorder:
+    """A socketmap(5) server on 127.0.0.1 that answers NOTFOUND to every lookup and
+    records each (map name, key) Postfix asks, in order."""
+
+    def __init__(self) -> None:
+        self.lookups: list[tuple[str, str]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+        self._accepting.start()
+
+    def _accept(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.settimeout(30)
+        buffer = b""
+        with connection:
+            while not self._stop.is_set():
+                try:
+                    data = connection.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buffer += data
+                while b":" in buffer:
+                    length, _, rest = buffer.partition(b":")
+                    if not length.isdigit() or len(rest) < int(length) + 1:
+                        break
+                    request, buffer = rest[: int(length)], rest[int(length) + 1 :]
+                    name, _, key = request.decode().partition(" ")
+                    self.lookups.append((name, key))
+                    connection.sendall(b"9:NOTFOUND ,")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        self._accepting.join(5)
+        for thread in self._threads:
+            thread.join(5)
+
+
+def test_postfix_looks_up_the_keys_resolve_looks_up(
+    tmp_path: Path, pki: Pki, plain: Destination
+) -> None:
+    """Parity of ``resolve`` with Postfix's own lookups: a socketmap listed first in
+    smtp_tls_policy_maps records every key Postfix tries for each recipient; they are
+    :func:`destconfig.resolve.lookup_keys` of its domain, and the entry resolve finds is
+    the first of them the table has."""
+    home = tmp_path / "home"
+    table = [("new", ".example.test", "--tls", "no"), ("new", "b.c.example.test", "--tls", "no")]
+    exported = export(home, table, tmp_path / "postfix")
+    address = plain.address
+    recipients = [
+        "user@a.b.c.example.test",
+        "user@B.C.Example.test",
+        "user@example.test",
+        "user@other.test",
+        f"user@[{address}]",
+    ]
+    recorder = SocketmapRecorder()
+    seen: list[list[str]] = []
+    try:
+        with running(pki.ca_file, start=False) as mta:
+            for recipient in recipients:
+                mta.route(recipient.rpartition("@")[2].lower(), plain)
+            mta.start()
+            mta.install(exported)
+            policy = mta.postconf("smtp_tls_policy_maps")["smtp_tls_policy_maps"]
+            mta.postconf_e(
+                [
+                    f"smtp_tls_policy_maps = socketmap:inet:127.0.0.1:{recorder.port}:policy, "
+                    f"{policy}"
+                ]
+            )
+            mta.reload()
+            for recipient in recipients:
+                before = len(recorder.lookups)
+                mta.wait(mta.send(SENDER, recipient, "which keys?\n"))
+                # As asked (a socketmap gets the case as written; hash maps fold it).
+                asked = [key for name, key in recorder.lookups[before:] if name == "policy"]
+                seen.append([key.lower() for key in asked])
+    finally:
+        recorder.close()
+    entries = Store(home).load().entries  # each has a TLS setting: a line in the policy map
+    for recipient, tried in zip(recipients, seen, strict=True):
+        keys = lookup_keys(domain_of(recipient))
+        # Postfix stops at the first key its maps have: the policy map's line for it.
+        found = next((key for key in keys if key in entries), None)
+        assert tried == (keys if found is None else keys[: keys.index(found) + 1]), recipient
+        assert resolve(Store(home).load(), recipient).key == found, recipient
