@@ -341,3 +341,11 @@ def test_resolve_takes_the_first_lookup_key_the_table_has(table: Table, labels: 
             domain = ".".join([*labels, domain])
         first = next((each for each in lookup_keys(domain) if each in table.entries), None)
         assert resolve(table, f"user@{domain}").key == first
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables())
+def test_the_entry_comment_is_the_models_own_json(table: Table) -> None:
+    for entry in table.entries.values():
+        own = entry.model_dump(mode="json", exclude_none=True)
+        assert postfix._entry_json(entry) == postfix._compact(own)

@@ -21,7 +21,6 @@ from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
 from destconfig.formats import kumomta, postfix
 from destconfig.formats.limits import MAX_FILE_BYTES
-from destconfig.formats.postfix import Loss
 from destconfig.messages import TABLE_NOT_CHANGED, error_lines
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, open_regular, read_descriptor, write_file
@@ -31,12 +30,13 @@ IMPORTED = ("postfix",)
 MAP_MODE = 0o644  # Postfix's delivery agents read the maps as its own user
 
 
-def _report(ctx: Context, losses: list[Loss], strict: bool) -> None:
-    for loss in losses:
-        ctx.error(f"warning: {loss}")
-    if strict and losses:
+def _report(ctx: Context, lines: list[str], strict: bool) -> None:
+    """Each loss as ``destconfig: warning: ...`` (one write: there may be very many)."""
+    if lines:
+        ctx.error("\n".join(f"warning: {line}" for line in lines))
+    if strict and lines:
         raise CommandError(
-            f"--strict: {len(losses)} setting{'s' if len(losses) != 1 else ''} would not be kept "
+            f"--strict: {len(lines)} setting{'s' if len(lines) != 1 else ''} would not be kept "
             "exactly; nothing was written"
         )
 
@@ -92,12 +92,12 @@ def run_export(args: argparse.Namespace, ctx: Context, table: Table) -> int:
     target = Path(args.file)
     if args.format == "kumomta":
         data, losses = kumomta.render(table)
-        _report(ctx, losses, args.strict)
+        _report(ctx, [str(loss) for loss in losses], args.strict)
         _write(target, data, _may_replace(target, args.force))
         return ExitStatus.OK
     directory = target.absolute()
     exported = postfix.render(table, str(directory), args.map_type)
-    _report(ctx, exported.losses, args.strict)
+    _report(ctx, exported.loss_lines(), args.strict)
     try:
         directory.mkdir(mode=0o755, parents=True, exist_ok=True)
     except OSError as error:

@@ -21,18 +21,20 @@ What a setting loses in Postfix is worded in the catalogue
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from destconfig import settings
 from destconfig.destinations import InvalidDestination, is_address, normalise
 from destconfig.formats.problems import FormatError, Problem, decoded, quote
+from destconfig.gcpause import without_gc
 from destconfig.model import (
     RECIPIENT_PAIR,
     DefaultEntry,
@@ -59,9 +61,11 @@ FAILED_COHORT_LIMIT = 10  # with a rate delay, one failure must not suspend the 
 _PLAIN_TRANSPORTS = frozenset({"smtp"})  # what the default entry's mail goes through
 
 
-@dataclass(frozen=True)
-class Loss:
-    """A setting Postfix (or KumoMTA) cannot hold exactly: where, which, why."""
+class Loss(NamedTuple):
+    """A setting Postfix (or KumoMTA) cannot hold exactly: where, which, why.
+
+    A named tuple: an export of a large table reports hundreds of thousands.
+    """
 
     key: str  # DEFAULT_KEY for the default entry
     setting: str
@@ -71,10 +75,26 @@ class Loss:
         return f"{self.key}: {self.setting}: {self.reason}"
 
 
+Pairs = tuple[tuple[str, str], ...]  # (setting, reason) of each loss of one entry
+
+
 @dataclass(frozen=True)
 class Export:
     files: dict[str, bytes]
-    losses: list[Loss]
+    found: list[tuple[str, Pairs]]  # each key with losses, and its losses
+
+    @property
+    def losses(self) -> list[Loss]:
+        return [
+            Loss(key, setting, reason) for key, pairs in self.found for setting, reason in pairs
+        ]
+
+    def loss_lines(self) -> list[str]:
+        """Each loss as the warning says it (built as text: there may be hundreds of
+        thousands)."""
+        return [
+            f"{key}: {setting}: {reason}" for key, pairs in self.found for setting, reason in pairs
+        ]
 
 
 # --- what Postfix is told for one destination ------------------------------------------------
@@ -137,7 +157,7 @@ class _Shape:
         )
         return None if shape == cls(None, None, None, None) else shape
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         """A name that says the shape (stable from export to export)."""
         parts = []
@@ -170,6 +190,13 @@ def _compact(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
 
 
+def _entry_json(entry: Entry) -> str:
+    """An entry's own values as compact JSON, as ``_compact(model_dump(mode="json",
+    exclude_none=True))`` writes them (the test holds them equal): its values are
+    enum words, numbers, booleans and profile names, none of which JSON escapes."""
+    return _Written.of(entry).comment
+
+
 def _reuse_lines(messages: int, option: bool) -> list[str]:
     """The smtp(8) settings of a messages-per-connection limit (as -o or main.cf lines)."""
     pairs = (
@@ -192,20 +219,29 @@ def _rate_lines(prefix: str, rate: tuple[int, int]) -> list[str]:
     ]
 
 
-def _losses(key: str, values: Mapping[str, Any]) -> list[Loss]:
-    """What Postfix loses of the settings *values* gives (an entry's own, or the default's)."""
+@functools.cache
+def _loss(name: str, value: Any) -> str | None:
+    """What Postfix loses of one value of a setting (worked out once per value)."""
+    mta = settings.BY_NAME[name].mta
+    return None if mta is None else mta.postfix_loss(value)
+
+
+_REPORTED = frozenset(setting.name for setting in settings.MTA_SETTINGS)
+
+
+def _pairs(values: Mapping[str, Any]) -> Pairs:
+    """What Postfix loses of the settings *values* gives (an entry's own, or the default's),
+    in the catalogue's order."""
     found = []
-    for setting in settings.MTA_SETTINGS:
-        assert setting.mta is not None
-        value = values.get(setting.name)
-        if setting.name == "recipient_limit":
-            value = None if value is None else (value, values["recipient_minutes"])
-        if value is None:
+    for name, value in values.items():
+        if value is None or name not in _REPORTED:
             continue
-        reason = setting.mta.postfix_loss(value)
+        if name == "recipient_limit":
+            value = (value, values["recipient_minutes"])
+        reason = _loss(name, value)
         if reason is not None:
-            found.append(Loss(key, setting.name, reason))
-    return found
+            found.append((name, reason))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -215,23 +251,49 @@ class _Written:
     comment: str  # the JSON after the key
     tls: str | None  # the policy word, None at Default
     shape: _Shape | None
-    losses: tuple[tuple[str, str], ...]  # (setting, reason)
+    losses: Pairs
     route: str = ""  # the transport map's value, with a shape
 
     @classmethod
     def of(cls, entry: Entry) -> _Written:
-        own = entry.model_dump(mode="json", exclude_none=True)
-        losses = tuple((loss.setting, loss.reason) for loss in _losses("", entry.__dict__))
+        values = entry.__dict__
+        parts = []
+        losses = []
+        for name, value in values.items():
+            if value is None:
+                continue
+            member, reason = _member(name, value)
+            parts.append(member)
+            if name == "recipient_limit":
+                reason = _loss(name, (value, values["recipient_minutes"]))
+            if reason is not None:
+                losses.append((name, reason))
         tls = None if entry.tls is None else _tls_word(entry.tls)
         shape = _Shape.of(entry)
         route = "" if shape is None else f"{shape.name}:"
-        return cls(_compact(own), tls, shape, losses, route)
+        return cls("{" + ",".join(parts) + "}", tls, shape, tuple(losses), route)
 
 
+@functools.cache
+def _member(name: str, value: Any) -> tuple[str, str | None]:
+    """One value's member of the entry's JSON comment, and what Postfix loses of it
+    (worked out once per value: entries share most of their values)."""
+    if value is True or value is False:
+        member = f'"{name}":{"true" if value else "false"}'
+    elif isinstance(value, int):
+        member = f'"{name}":{value}'
+    else:  # a StrEnum formats as its value
+        member = f'"{name}":"{value}"'
+    reported = name in _REPORTED and name != "recipient_limit"
+    return member, _loss(name, value) if reported else None
+
+
+@without_gc
 def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     """The four files for *table*, their maps in *directory* (an absolute path)."""
     default = table.default
-    losses = _losses(DEFAULT_KEY, dict(default))
+    default_losses = _pairs(dict(default))
+    lost: list[tuple[str, Pairs]] = [(DEFAULT_KEY, default_losses)] if default_losses else []
     keys = table.sorted_keys()
     entries = table.entries
     default_word = _tls_word(default.tls)
@@ -251,11 +313,12 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
 
     policy = [HEADER]
     transport = [HEADER]
-    served: dict[_Shape, list[str]] = {}
+    served: dict[str, tuple[_Shape, list[str]]] = {}  # by the shape's name
     for key in keys:
         line = written[key]
         policy.append(f"{MARK}{key} {line.comment}")
-        losses += [Loss(key, setting, reason) for setting, reason in line.losses]
+        if line.losses:
+            lost.append((key, line.losses))
         needed = (line.tls is None and own_tls) or (line.shape is None and shaped)
         under = list(_ancestors(key)) if needed else ()
         if line.tls is not None:
@@ -265,7 +328,10 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         shape = line.shape
         if shape is not None:
             transport.append(f"{key} {line.route}")
-            served.setdefault(shape, []).append(key)
+            routed = served.get(line.route)
+            if routed is None:
+                routed = served[line.route] = (shape, [])
+            routed[1].append(key)
         elif shaped and any(pattern in shaped for pattern in under):
             transport.append(f"{key} smtp:")
 
@@ -291,23 +357,21 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     else:
         # inet_protocols would also change what the instance listens on: not written.
         main.append(f"# inet_protocols = {family}")
-        losses.append(
-            Loss(
-                DEFAULT_KEY,
-                "ip_sort_pref",
-                "inet_protocols in main.cf would change the whole instance: the line is "
-                "written commented out",
-            )
+        reason = (
+            "inet_protocols in main.cf would change the whole instance: the line is written "
+            "commented out"
         )
+        lost.append((DEFAULT_KEY, (("ip_sort_pref", reason),)))
 
     master = [HEADER]
-    for shape in sorted(served, key=lambda each: each.name):
+    for route in sorted(served):
+        shape, keys_served = served[route]
         name = shape.name
         if shape.concurrency is not None:
             main.append(f"{name}_destination_concurrency_limit = {shape.concurrency}")
         if shape.rate is not None:
             main += _rate_lines(name, shape.rate)
-        each = [shape.concurrency or default.max_host_concurrency for _ in served[shape]]
+        each = [shape.concurrency or default.max_host_concurrency for _ in keys_served]
         master.append(f"{name} unix - - n - {max(1, sum(each))} smtp")
         options: list[str] = []
         if shape.messages is not None:
@@ -327,7 +391,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         MAIN_CF: text(main),
         MASTER_CF: text(master),
     }
-    return Export(files, losses)
+    return Export(files, lost)
 
 
 def written_here(data: bytes) -> bool:
@@ -668,6 +732,7 @@ def _comments(files: _Files) -> tuple[dict[str, tuple[Any, int]], dict[str, tupl
     return read(TLS_POLICY), read(MAIN_CF)
 
 
+@without_gc
 def parse(data: Mapping[str, bytes | None], directory: str = "") -> Imported:
     """The table the files hold; :class:`PostfixError` naming each problem's file and line."""
     files = _split(data)
