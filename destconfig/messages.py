@@ -70,9 +70,10 @@ NOTHING_TO_ROLL_BACK = "There is no earlier configuration to roll back to."
 
 
 def no_such_rollback(number: int, count: int) -> str:
-    """``destconfig rollback N`` with no configuration *number* among *count*."""
+    """``destconfig rollback N`` with no configuration *number* among *count*: with none,
+    :data:`NOTHING_TO_ROLL_BACK` worded as an error (``destconfig: there is no ...``)."""
     if count == 0:
-        return "there is no earlier configuration to roll back to"
+        return NOTHING_TO_ROLL_BACK[0].lower() + NOTHING_TO_ROLL_BACK[1:].removesuffix(".")
     return (
         f"there is no configuration {number} to roll back to: the list has {count} "
         "(destconfig rollback --list)"

@@ -22,18 +22,26 @@ commit that made it: the store records those of ``config.toml`` in
 means is never taken for the commit's. Only the newest copies are kept
 (``settings.toml``). What ``rollback/`` holds is read without trusting it: names
 that are not a copy's, and files that are not regular, are passed over, and
-every read is bounded.
+every read is bounded. ``rollback/`` itself is never followed if a link: copies
+kept through it would land wherever it points.
+
+A copy is the replaced ``config.toml`` itself, linked into ``rollback/`` before
+the new file is renamed over it, so the whole file is kept whatever its size
+(a damaged one may be larger than the store reads); where it cannot be linked,
+it is copied.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
+import secrets
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +57,7 @@ from destconfig.safeio import (
     read_descriptor,
     read_regular,
     temporary_prefix,
+    write_all,
 )
 
 if TYPE_CHECKING:
@@ -72,10 +81,14 @@ MAX_SETTINGS_BYTES = 64 * 1024
 MAX_RECORD_BYTES = 16 * 1024  # a record's comment is cut to fit (commits.log keeps it whole)
 MAX_KEPT_COMMENT = 1000  # characters of a comment kept with a copy
 SEQUENCE_DIGITS = 8
-_STAMP = "%Y%m%dT%H%M%S"
-# config-SEQUENCE-STAMP.toml, and its record config-SEQUENCE-STAMP.commit; the copies of
-# earlier versions were config-STAMP.toml and config-STAMP-N.toml.
-_COPY = re.compile(r"config-([0-9]{8,16})-([0-9]{8}T[0-9]{6})\.(toml|commit)")
+SEQUENCE_MAX = 10**SEQUENCE_DIGITS - 1  # the last number a copy's name can have
+# At most this many bytes are copied into rollback/ where config.toml cannot be linked there.
+MAX_COPIED_BYTES = 16 * MAX_FILE_BYTES
+# config-SEQUENCE-STAMP.toml, and its record config-SEQUENCE-STAMP.commit, the sequence
+# number of exactly SEQUENCE_DIGITS digits: a name of any other width is not the store's
+# (it is neither listed, nor counted, nor removed). The copies of earlier versions were
+# config-STAMP.toml and config-STAMP-N.toml.
+_COPY = re.compile(rf"config-([0-9]{{{SEQUENCE_DIGITS}}})-([0-9]{{8}}T[0-9]{{6}})\.(toml|commit)")
 _OLD_COPY = re.compile(r"config-([0-9]{8}T[0-9]{6})(?:-([0-9]{1,9}))?\.toml")
 _FACTORY = "factory"
 _COMMIT = "commit"
@@ -107,6 +120,27 @@ class LockError(Exception):
 
 class TooLarge(Exception):
     """A table larger than the store reads back; nothing was written."""
+
+
+# Why os.link fails where a file system, or the file, takes no (more) hard links.
+_NO_LINK = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV})
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(frozen=True)
+class _Current:
+    """``config.toml`` as a commit read it: its bytes (at most one past the limit) and
+    which file it was (device and inode), how many names it has, and its size."""
+
+    data: bytes
+    identity: tuple[int, int]
+    links: int
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes, status: os.stat_result) -> _Current:
+        return cls(data, (status.st_dev, status.st_ino), status.st_nlink, status.st_size)
 
 
 @dataclass(frozen=True)
@@ -211,6 +245,53 @@ def _shown_stamp(name: str) -> str:
     assert match is not None  # only copies' names come here
     stamp = match[2] if match.re is _COPY else match[1]
     return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+
+
+def _copy_base(number: int, when: datetime) -> str:
+    """The name of copy *number* kept at *when*, without its extension: written digit by
+    digit (``strftime`` gives a year before 1000 fewer digits), and always one that
+    :data:`_COPY` reads back."""
+    stamp = (
+        f"{when.year:04d}{when.month:02d}{when.day:02d}"
+        f"T{when.hour:02d}{when.minute:02d}{when.second:02d}"
+    )
+    base = f"config-{number:0{SEQUENCE_DIGITS}d}-{stamp}"
+    assert _COPY.fullmatch(f"{base}.toml"), base
+    return base
+
+
+def _write_new(directory: int, name: str, data: bytes) -> None:
+    """*data* as the file *name* of *directory*, private, flushed: written beside it
+    first, then renamed, so that the name never holds part of it."""
+
+    def write(descriptor: int) -> None:
+        write_all(descriptor, data)
+
+    _put_in(directory, name, write)
+
+
+def _put_in(directory: int, name: str, write: Callable[[int], None]) -> None:
+    """What *write* writes (and flushes) to a new temporary file of *directory*, renamed
+    to *name*; when this raises, no temporary file is left."""
+    for _ in range(100):
+        temporary = f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            descriptor = os.open(temporary, _NEW_FILE, 0o600, dir_fd=directory)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
+    try:
+        try:
+            write(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=directory)
+        raise
 
 
 def _kept_comment(comment: str) -> str:
@@ -330,10 +411,17 @@ class Store:
             *self.home.glob(f".{CONFIG_NAME}.*.tmp"),
             *self.home.glob(f".{RECORD_NAME}.*.tmp"),
             *self.home.glob(f".{SETTINGS_NAME}.*.tmp"),
-            *self.rollback_dir.glob(".config-*.tmp"),  # a copy's or its record's
+            # A copy's or its record's, while rollback/ is a directory (never through a link).
+            *(self.rollback_dir.glob(".config-*.tmp") if self._rollback_is_directory() else []),
             # An export's: a name there never starts with a dot (confdir.check_name).
             *self.configuration_dir.glob(".*.tmp"),
         ]
+
+    def _rollback_is_directory(self) -> bool:
+        try:
+            return stat.S_ISDIR(os.lstat(self.rollback_dir).st_mode)
+        except OSError:
+            return False
 
     def _sweep(self) -> None:
         """Remove what a commit killed half-way left (the lock held)."""
@@ -363,6 +451,11 @@ class Store:
         Not followed if a link, and refused unless a regular file: a FIFO would
         block, a device would flood the read. Refused too when others may write it.
         """
+        current = self._read_current()
+        return None if current is None else current.data
+
+    def _read_current(self) -> _Current | None:
+        """As :meth:`_read`, with which file was read."""
         shown = escape(str(self.config_path))
         try:
             descriptor, status = open_regular(self.config_path)
@@ -376,7 +469,7 @@ class Store:
                     f"{shown} is writable by others (mode {stat.S_IMODE(status.st_mode):04o}); "
                     "make it private: chmod 600"
                 )
-            return read_descriptor(descriptor, MAX_FILE_BYTES)
+            return _Current.of(read_descriptor(descriptor, MAX_FILE_BYTES), status)
         except OSError as error:
             raise StoreError(f"{shown}: {error.strerror}") from None
         finally:
@@ -427,16 +520,19 @@ class Store:
             raise TooLarge(problem)
         with self.locked():
             self._sweep()
-            current = self._read()
-            if self._loaded and _digest(current) != self._base:
+            current = self._read_current()
+            if self._loaded and _digest(None if current is None else current.data) != self._base:
                 raise ConflictError(str(self.config_path))
             data = toml_format.dumps(table)
             problem = too_large(table, data)
             if problem is not None:
                 raise TooLarge(problem)
-            if keep_rollback:
-                self._keep_rollback(when, current)
-            replace(self.config_path, data)
+            kept = self._keep_rollback(when, current) if keep_rollback else []
+            try:
+                replace(self.config_path, data)
+            except BaseException:
+                self._discard(kept)  # a commit refused leaves no copy of it behind
+                raise
             # From here on, the commit has happened.
             self._base, self._loaded = _digest(data), True
             warnings: list[str] = []
@@ -484,45 +580,157 @@ class Store:
             return None
         return f"{_COMMIT}\t{fields[1]}\t{fields[2]}\n".encode()
 
-    def _keep_rollback(self, when: datetime, previous: bytes | None) -> None:
-        """Copy the configuration as it is before this commit into ``rollback/``, with the
-        record of the commit that made it when there is one.
+    def _keep_rollback(self, when: datetime, current: _Current | None) -> list[str]:
+        """Keep the configuration as it is before this commit in ``rollback/``, with the
+        record of the commit that made it when there is one; the names written.
 
         The record is written first, and removed if the copy fails: a copy never lacks
-        the record the store had for it.
+        the record the store had for it. ``rollback/`` is flushed before this returns, so
+        that the copy survives a crash once the new ``config.toml`` is in place.
         """
-        from destconfig.formats import toml as toml_format
-        from destconfig.model import FACTORY_TABLE
-
-        origin = self._origin_of(previous)
-        if previous is None:
-            previous = toml_format.dumps(FACTORY_TABLE)
-        self.rollback_dir.mkdir(mode=0o700, exist_ok=True)
-        matches = map(_COPY.fullmatch, os.listdir(self.rollback_dir))
-        number = max((int(match[1]) for match in matches if match), default=0) + 1
-        base = f"config-{number:0{SEQUENCE_DIGITS}d}-{when.strftime(_STAMP)}"
-        record = self.rollback_dir / f"{base}.commit"
-        if origin is not None:
-            atomic_write(record, origin)
+        origin = self._origin_of(None if current is None else current.data)
+        directory = self._rollback_directory(create=True)
+        assert directory is not None  # made when missing
         try:
-            atomic_write(self.rollback_dir / f"{base}.toml", previous)
-        except BaseException:
+            base = _copy_base(self._next_number(directory), when)
+            names = [f"{base}.commit"] if origin is not None else []
             if origin is not None:
-                with contextlib.suppress(OSError):
-                    record.unlink()
-            raise
+                _write_new(directory, names[0], origin)
+            try:
+                self._keep_copy(directory, f"{base}.toml", current)
+                names.append(f"{base}.toml")
+                os.fsync(directory)
+            except BaseException:
+                _unlink_all(directory, names)
+                raise
+        finally:
+            os.close(directory)
+        return names
+
+    def _next_number(self, directory: int) -> int:
+        """One past the highest sequence number of a name the store writes; :class:`StoreError`
+        when that is past :data:`SEQUENCE_MAX` (a name put in ``rollback/`` by other means:
+        no run of commits comes near it)."""
+        found = [
+            (int(match[1]), match[0])
+            for match in map(_COPY.fullmatch, os.listdir(directory))
+            if match is not None
+        ]
+        highest, name = max(found, default=(0, ""))
+        if highest >= SEQUENCE_MAX:
+            raise StoreError(
+                f"no rollback copy can be kept: {escape(str(self.rollback_dir / name))} has "
+                f"the last sequence number there is ({SEQUENCE_MAX}); move it out of "
+                f"{ROLLBACK_DIR}/, or commit without a rollback copy"
+            )
+        return highest + 1
+
+    def _keep_copy(self, directory: int, name: str, current: _Current | None) -> None:
+        """*current* as the copy *name*: ``config.toml`` itself, linked (the whole file,
+        however large, and nothing read); copied where it cannot be linked, or has other
+        names already (a copy is a file of its own). The factory table when there is none."""
+        if current is None:
+            from destconfig.formats import toml as toml_format
+            from destconfig.model import FACTORY_TABLE
+
+            _write_new(directory, name, toml_format.dumps(FACTORY_TABLE))
+            return
+        if current.links == 1:
+            try:
+                os.link(self.config_path, name, dst_dir_fd=directory, follow_symlinks=False)
+            except OSError as error:
+                if error.errno not in _NO_LINK:
+                    raise
+            else:
+                try:
+                    descriptor = self._open_same(name, current, directory)
+                    try:
+                        os.fsync(descriptor)  # a file put in place by hand may not be on the disk
+                    finally:
+                        os.close(descriptor)
+                except BaseException:
+                    _unlink_all(directory, [name])
+                    raise
+                return
+        self._copy_current(directory, name, current)
+
+    def _open_same(self, name: str, current: _Current, directory: int | None = None) -> int:
+        """A descriptor on *name* (of *directory*), checked to be the file *current* was
+        read from: :class:`ConflictError` when ``config.toml`` was replaced meanwhile."""
+        descriptor, status = open_regular(name, dir_fd=directory)
+        if (status.st_dev, status.st_ino) != current.identity:
+            os.close(descriptor)
+            raise ConflictError(str(self.config_path))
+        return descriptor
+
+    def _copy_current(self, directory: int, name: str, current: _Current) -> None:
+        """``config.toml`` copied as *name*, a megabyte at a time; refused (:class:`StoreError`,
+        nothing kept) when it is larger than :data:`MAX_COPIED_BYTES`."""
+        shown = escape(str(self.config_path))
+        source = self._open_same(str(self.config_path), current)
+        try:
+            if current.size > MAX_COPIED_BYTES:
+                raise StoreError(
+                    f"{shown} is {current.size} bytes; a rollback copy that cannot be linked "
+                    f"is copied, and at most {MAX_COPIED_BYTES} bytes are: move the file "
+                    "away, or commit without a rollback copy"
+                )
+
+            def write(target: int) -> None:
+                left = MAX_COPIED_BYTES
+                while chunk := os.read(source, min(left + 1, 1 << 20)):
+                    if len(chunk) > left:
+                        raise StoreError(f"{shown} grew past {MAX_COPIED_BYTES} bytes")
+                    left -= len(chunk)
+                    write_all(target, chunk)
+
+            _put_in(directory, name, write)
+        finally:
+            os.close(source)
+
+    def _discard(self, names: list[str]) -> None:
+        """Remove the copy and record *names* kept for a commit that did not happen."""
+        if not names:
+            return
+        with contextlib.suppress(StoreError):
+            directory = self._rollback_directory(create=False)
+            if directory is not None:
+                try:
+                    _unlink_all(directory, names)
+                finally:
+                    os.close(directory)
 
     # --- the copies, read back -----------------------------------------------------------
 
-    def _open_rollback(self) -> int | None:
-        """A descriptor on ``rollback/`` (``None`` when there is none), for reading it."""
-        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | os.O_CLOEXEC
+    def _rollback_directory(self, *, create: bool) -> int | None:
+        """A descriptor on ``rollback/``, made (private) when missing if *create*, else
+        ``None`` then. Every name in it is opened relative to this descriptor.
+
+        Never followed if a symbolic link (:class:`StoreError`): the copies would be
+        written, listed and removed wherever it points, as a linked ``config.toml``
+        would be replaced.
+        """
+        shown = escape(str(self.rollback_dir))
+        if create:
+            try:
+                os.mkdir(self.rollback_dir, 0o700)
+            except FileExistsError:
+                pass
+            else:
+                sync_directory(self.home)  # its name, before a copy in it counts on it
         try:
-            return os.open(self.rollback_dir, flags)
+            return os.open(self.rollback_dir, _DIRECTORY)
         except FileNotFoundError:
+            if create:
+                raise
             return None
         except OSError as error:
-            raise StoreError(f"{escape(str(self.rollback_dir))}: {error.strerror}") from None
+            if error.errno in (errno.ELOOP, errno.ENOTDIR) and self.rollback_dir.is_symlink():
+                raise StoreError(
+                    f"{shown} is a symbolic link; rollback copies are kept only in a "
+                    "directory of the home itself"
+                ) from None
+            raise StoreError(f"{shown}: {error.strerror}") from None
 
     @staticmethod
     def _regular_copies(directory: int, names: list[str]) -> list[tuple[tuple[int, int, int], str]]:
@@ -548,7 +756,7 @@ class Store:
         copy's commit unrecorded. Raises :class:`StoreError` when ``rollback/`` cannot be
         read. The copies themselves are read only when one is chosen (:meth:`load_rollback`).
         """
-        directory = self._open_rollback()
+        directory = self._rollback_directory(create=False)
         if directory is None:
             return []
         try:
@@ -584,12 +792,20 @@ class Store:
 
     def load_rollback(self, copy: RollbackCopy) -> Table:
         """The table kept in *copy*; :class:`StoreError` when it cannot be read or is damaged."""
-        path = self.rollback_dir / copy.name
-        shown = escape(str(path))
+        shown = escape(str(self.rollback_dir / copy.name))
+        directory = self._rollback_directory(create=False)
+        if directory is None:
+            raise StoreError(f"{shown}: {os.strerror(errno.ENOENT)}")
         try:
-            data = read_regular(path, MAX_FILE_BYTES)
+            descriptor, _ = open_regular(copy.name, dir_fd=directory)
+            try:
+                data = read_descriptor(descriptor, MAX_FILE_BYTES)
+            finally:
+                os.close(descriptor)
         except OSError as error:
             raise StoreError(f"{shown}: {error.strerror}") from None
+        finally:
+            os.close(directory)
         if len(data) > MAX_FILE_BYTES:
             raise StoreError(f"{shown} is larger than {MAX_FILE_BYTES} bytes")
         return _parsed(data, shown)
@@ -617,6 +833,9 @@ class Store:
         if not 1 <= keep <= ROLLBACK_KEEP_MAX:
             raise ValueError(keep)
         with self.locked():
+            directory = self._rollback_directory(create=False)  # refused before any write
+            if directory is not None:
+                os.close(directory)
             atomic_write(self.settings_path, settings_text(keep))
             return self._prune(keep)
 
@@ -634,7 +853,7 @@ class Store:
     def _prune(self, keep: int) -> int:
         """Remove all but the newest *keep* copies, and the records of copies that are
         gone; how many copies were removed. Only copies' names are ever removed."""
-        directory = self._open_rollback()
+        directory = self._rollback_directory(create=False)
         if directory is None:
             return 0
         try:
@@ -655,6 +874,12 @@ class Store:
             return removed
         finally:
             os.close(directory)
+
+
+def _unlink_all(directory: int, names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=directory)
 
 
 def _parsed(data: bytes, shown: str) -> Table:

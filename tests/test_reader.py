@@ -256,11 +256,14 @@ def test_terminal_reads_several_lines(pipe: PipeInput) -> None:
     assert reader.read("[]> ", ("NEW", "EDIT"), kind=PromptKind.MENU) == "new"
 
 
-def test_terminal_ctrl_d_on_an_empty_line_is_end_of_input(pipe: PipeInput) -> None:
+def test_terminal_ctrl_d_on_an_empty_line_is_leave_at_the_host_prompt_too(pipe: PipeInput) -> None:
+    # The reader does not tell prompts apart: Ctrl-D while the input goes on is Leave
+    # everywhere; the shell makes it quit at the host prompt.
     reader = terminal(pipe)
     pipe.send_text("\x04")
-    with pytest.raises(EOFError):
+    with pytest.raises(EOFError) as raised:
         reader.read("ESA> ", kind=PromptKind.HOST)
+    assert type(raised.value) is Leave
 
 
 def test_terminal_ctrl_d_is_leave_while_the_input_goes_on(pipe: PipeInput) -> None:

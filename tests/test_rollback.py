@@ -8,6 +8,7 @@ order of the copies cannot come from the clock. Outputs are compared whole.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from destconfig import store as store_module
 from destconfig.formats import toml as toml_format
 from destconfig.model import FACTORY_TABLE, Entry, Table
 from destconfig.replay import FIXED_TIME
@@ -665,3 +667,298 @@ def test_a_record_that_cannot_be_written_is_a_warning_of_a_commit_that_happened(
         "2.  Not recorded (replaced 2026-11-27 21:06:44)",  # "first": its record was unreadable
         "3.  The factory configuration",
     ]
+
+
+# --- the whole configuration is kept, however large ----------------------------------------
+
+BIG = 70_000_000  # past the 64 MiB the store reads of config.toml
+HEAD_MARK = b"[entries\n# the start of a damaged file\n"
+TAIL_MARK = b"\n# the end of a damaged file, past what the store reads\n"
+
+
+def write_big(path: Path, size: int = BIG) -> None:
+    """A damaged config.toml of *size* bytes, sparse: marked at both ends, zeros between."""
+    with path.open("wb") as stream:
+        stream.write(HEAD_MARK)
+        stream.seek(size - len(TAIL_MARK))
+        stream.write(TAIL_MARK)
+
+
+def assert_big(path: Path, size: int = BIG) -> None:
+    assert path.stat().st_size == size
+    with path.open("rb") as stream:
+        assert stream.read(len(HEAD_MARK)) == HEAD_MARK
+        stream.seek(size - len(TAIL_MARK))
+        assert stream.read() == TAIL_MARK
+
+
+def newest_copy(home: Path) -> Path:
+    return home / "rollback" / Store(home).rollback_copies()[0].name
+
+
+def test_a_configuration_larger_than_the_store_reads_is_kept_whole(home: Path) -> None:
+    first_then_second(home)
+    write_big(home / "config.toml")
+    assert run(home, "rollback", "1") == Result(0, COMMITTED, "")
+    assert committed_table(home) == A
+    kept = newest_copy(home)
+    assert kept.name == f"config-00000003-{STAMP}.toml"
+    assert_big(kept)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert ok(home, "rollback").splitlines()[3] == "1.  Not recorded (replaced 2026-11-27 21:06:44)"
+
+
+def test_a_configuration_with_another_name_is_copied_whole_not_linked(
+    home: Path, tmp_path: Path
+) -> None:
+    # A copy is a file of its own: one shared with another name would change with it.
+    first_then_second(home)
+    write_big(home / "config.toml")
+    elsewhere = tmp_path / "elsewhere.toml"
+    os.link(home / "config.toml", elsewhere)
+    assert run(home, "rollback", "1") == Result(0, COMMITTED, "")
+    kept = newest_copy(home)
+    assert_big(kept)
+    assert not os.path.samefile(kept, elsewhere)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert sorted(path.name for path in (home / "rollback").iterdir() if path.name[0] == ".") == []
+
+
+def test_a_copy_that_cannot_be_linked_is_refused_past_the_copy_limit(
+    home: Path, tmp_path: Path
+) -> None:
+    first_then_second(home)
+    size = 16 * 64 * 1024 * 1024 + 1  # one past MAX_COPIED_BYTES, sparse: never read
+    write_big(home / "config.toml", size)
+    os.link(home / "config.toml", tmp_path / "elsewhere.toml")
+    before = sorted(path.name for path in (home / "rollback").iterdir())
+    log = log_lines(home)
+    assert run(home, "rollback", "1") == Result(
+        1,
+        "",
+        f"destconfig: nothing was committed: {home}/config.toml is {size} bytes; a rollback "
+        "copy that cannot be linked is copied, and at most 1073741824 bytes are: move the "
+        "file away, or commit without a rollback copy\n",
+    )
+    assert sorted(path.name for path in (home / "rollback").iterdir()) == before
+    assert log_lines(home) == log
+    assert_big(home / "config.toml", size)
+    assert run(home, "rollback", "1", "--no-rollback") == Result(0, COMMITTED, "")
+    assert committed_table(home) == A
+
+
+def test_a_commit_that_fails_after_the_copy_leaves_no_copy(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_then_second(home)
+    before = snapshot(home)
+
+    real_replace = store_module.replace
+
+    def disk_full(path: Path, data: bytes) -> None:
+        if path.name == "config.toml":  # the new file: the copy is in place by then
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_replace(path, data)
+
+    monkeypatch.setattr(store_module, "replace", disk_full)
+    assert run(home, "new", "c.example") == Result(
+        1, "", "destconfig: nothing was committed: No space left on device\n"
+    )
+    assert snapshot(home) == before
+
+
+def test_rollback_and_its_home_are_on_the_disk_before_config_toml_is_replaced(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash after the rename must not lose the copy: its name in rollback/, and
+    # rollback/'s in the home, are flushed first. Each directory flush is recorded
+    # with what the directory holds then.
+    events: list[tuple[str, object, frozenset[str]]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        status = os.fstat(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            names = frozenset(os.listdir(descriptor))
+            events.append(("flush", (status.st_dev, status.st_ino), names))
+        real_fsync(descriptor)
+
+    def replace(source: str, target: str, **kwargs: int) -> None:
+        real_replace(source, target, **kwargs)
+        events.append(("rename", str(target), frozenset()))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store = Store(home)
+    for table, comment in ((A, "first"), (AB, "second")):
+        events.clear()
+        store.commit(table, comment=comment, when=FIXED_TIME, keep_rollback=True)
+        renamed = events.index(("rename", str(home / "config.toml"), frozenset()))
+        flushed = events[:renamed]
+        home_id = (home.stat().st_dev, home.stat().st_ino)
+        rollback = home / "rollback"
+        rollback_id = (rollback.stat().st_dev, rollback.stat().st_ino)
+        newest = store.rollback_copies()[0].name
+        if comment == "first":  # rollback/ was made: its name in the home
+            assert any(e[1] == home_id and "rollback" in e[2] for e in flushed), events
+        assert any(e[1] == rollback_id and newest in e[2] for e in flushed), events
+
+
+# --- sequence numbers: only the store's own names ------------------------------------------
+
+
+def test_names_of_other_widths_are_foreign(home: Path) -> None:
+    rollback = home / "rollback"
+    rollback.mkdir(parents=True, mode=0o700)
+    foreign = {
+        "config-9999999999999999-20200101T000000.toml": toml_format.dumps(AB),
+        "config-9999999999999998-20200101T000000.commit": b"factory\n",
+        "config-123456789-20200101T000000.toml": toml_format.dumps(AB),
+        "config-1234567-20200101T000000.commit": b"factory\n",
+    }
+    for name, data in foreign.items():
+        (rollback / name).write_bytes(data)
+    ok(home, "rollback", "--keep", "2")
+    for number in range(1, 5):
+        ok(home, "new", f"e{number}.example", "--comment", f"c{number}")
+    assert copies(home) == sorted(
+        [
+            f"config-00000003-{STAMP}.toml",
+            f"config-00000004-{STAMP}.toml",
+            "config-9999999999999999-20200101T000000.toml",
+            "config-123456789-20200101T000000.toml",
+        ]
+    )
+    assert ok(home, "rollback") == HEAD + f"1.  {TIME}  c3\n2.  {TIME}  c2\n"
+    for name, data in foreign.items():
+        assert (rollback / name).read_bytes() == data
+
+
+def test_the_last_sequence_number_refuses_the_commit_that_would_keep_a_copy(home: Path) -> None:
+    first_then_second(home)
+    last = home / "rollback" / "config-99999999-20200101T000000.toml"
+    put_there = Table().with_entry("z.example", Entry())
+    last.write_bytes(toml_format.dumps(put_there))
+    before = snapshot(home)
+    refusal = (
+        f"no rollback copy can be kept: {last} has the last sequence number there is "
+        "(99999999); move it out of rollback/, or commit without a rollback copy"
+    )
+    assert run(home, "new", "c.example") == Result(
+        1, "", f"destconfig: nothing was committed: {refusal}\n"
+    )
+    assert snapshot(home) == before
+    shell = run(home, stdin=NEW.format("c.example") + "commit\nthird\nY\nquit\nY\n")
+    assert f"[Y]> Y\n\nThe changes could not be committed: {refusal}\n\nESA> quit\n" in shell.out
+    assert snapshot(home) == before
+    # What the number is taken from is read as a copy: listed, and a rollback to it works.
+    assert ok(home, "rollback").splitlines()[3] == "1.  Not recorded (replaced 2020-01-01 00:00:00)"
+    assert run(home, "rollback", "1", "--no-rollback") == Result(0, COMMITTED, "")
+    assert committed_table(home) == put_there
+    last.unlink()
+    ok(home, "new", "c.example")
+    assert copies(home)[-1] == f"config-00000003-{STAMP}.toml"
+
+
+def test_a_copy_kept_before_the_year_1000_is_named_as_it_is_read(home: Path) -> None:
+    store = Store(home)
+    long_ago = datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)
+    store.commit(A, comment="first", when=long_ago, keep_rollback=True)
+    assert copies(home) == ["config-00000001-09990102T030405.toml"]
+    assert [copy.replaced for copy in store.rollback_copies()] == ["0999-01-02 03:04:05"]
+
+
+# --- --keep and --format -------------------------------------------------------------------
+
+
+def test_keep_with_the_list_as_json_is_one_document(home: Path) -> None:
+    first_then_second(home)
+    result = run(home, "rollback", "--keep", "1", "--list", "--format", "json")
+    assert (result.status, result.err) == (0, "")
+    document = json.loads(result.out)
+    assert list(document) == ["keep", "removed", "configurations"]
+    assert (document["keep"], document["removed"]) == (1, 1)
+    assert [item["comment"] for item in document["configurations"]] == ["first"]
+    again = json.loads(ok(home, "rollback", "--keep", "1", "--list", "--format", "json"))
+    assert (again["keep"], again["removed"]) == (1, 0)
+
+
+@pytest.mark.parametrize("shown", ["json", "text"])
+def test_keep_with_format_but_no_list_is_a_usage_error(home: Path, shown: str) -> None:
+    first_then_second(home)
+    before = snapshot(home)
+    assert run(home, "rollback", "--keep", "1", "--format", shown) == Result(
+        2, "", "destconfig: --format is for the list and --dry-run: --keep alone prints one line\n"
+    )
+    assert snapshot(home) == before
+
+
+# --- rollback/ as a symbolic link ----------------------------------------------------------
+
+
+def test_rollback_that_is_a_symbolic_link_is_refused(home: Path, tmp_path: Path) -> None:
+    first_then_second(home)
+    elsewhere = tmp_path / "elsewhere"
+    (home / "rollback").rename(elsewhere)
+    (home / "rollback").symlink_to(elsewhere)
+    leftover = elsewhere / f".config-00000009-{STAMP}.toml.abc123.tmp"
+    leftover.write_bytes(b"not the home's\n")
+    inside = sorted(path.name for path in elsewhere.iterdir())
+    before = snapshot(home)
+    refusal = (
+        f"{home}/rollback is a symbolic link; rollback copies are kept only in a directory "
+        "of the home itself"
+    )
+    assert run(home, "new", "c.example") == Result(
+        1, "", f"destconfig: nothing was committed: {refusal}\n"
+    )
+    assert run(home, "rollback") == Result(2, "", f"destconfig: {refusal}\n")
+    assert run(home, "rollback", "1") == Result(2, "", f"destconfig: {refusal}\n")
+    assert run(home, "rollback", "--keep", "1") == Result(1, "", f"destconfig: {refusal}\n")
+    assert run(home, stdin="rollbackconfig\nquit\n").out == (
+        f"ESA> rollbackconfig\n\nThe earlier configurations cannot be read: {refusal}\n\n"
+        "ESA> quit\n"
+    )
+    assert snapshot(home) == before
+    assert not (home / "settings.toml").exists()
+    assert sorted(path.name for path in elsewhere.iterdir()) == inside  # leftover too
+    assert run(home, "new", "c.example", "--no-rollback") == Result(0, COMMITTED, "")
+    assert sorted(path.name for path in elsewhere.iterdir()) == inside
+
+
+def test_a_dangling_rollback_link_is_refused_and_not_made(home: Path, tmp_path: Path) -> None:
+    ok(home, "new", "a.example", "--no-rollback")
+    (home / "rollback").symlink_to(tmp_path / "nowhere")
+    result = run(home, "new", "b.example")
+    assert result == Result(
+        1,
+        "",
+        f"destconfig: nothing was committed: {home}/rollback is a symbolic link; rollback "
+        "copies are kept only in a directory of the home itself\n",
+    )
+    assert not (tmp_path / "nowhere").exists()
+    assert committed_table(home) == A
+
+
+# --- the shared tail of the change commands ------------------------------------------------
+
+
+def test_rollback_dry_run_of_a_damaged_configuration_names_its_problems(home: Path) -> None:
+    first_then_second(home)
+    (home / "config.toml").write_bytes(b"[entries\n")
+    before = snapshot(home)
+    result = run(home, "rollback", "1", "--dry-run")
+    assert (result.status, result.out) == (2, "")
+    assert result.err.startswith(f"destconfig: {home}/config.toml is not a valid configuration:\n")
+    assert snapshot(home) == before
+
+
+def test_rollback_dry_run_as_json(home: Path) -> None:
+    first_then_second(home)
+    before = snapshot(home)
+    dry = run(home, "rollback", "1", "--dry-run", "--format", "json")
+    same = run(home, "delete", "b.example", "--dry-run", "--format", "json")
+    assert dry == same
+    assert (dry.status, dry.err) == (0, "")
+    json.loads(dry.out)
+    assert snapshot(home) == before

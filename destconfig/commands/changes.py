@@ -150,23 +150,38 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
             after = change(before)
         except operations.Refused as refusal:
             raise CommandError(refusal.message) from None
-        if args.dry_run:
-            difference = diff(before, after)
-            if shown == "json":
-                ctx.document(diff_document(difference), "json")
-            elif not difference.empty:
-                ctx.out.write(render_diff(difference, "committed", "after") + "\n")
-            return ExitStatus.OK
-        if after == before:
-            ctx.out.write(NOTHING_TO_COMMIT + "\n")
-            return ExitStatus.OK
-        when = ctx.env.clock()
-        try:
-            warnings = operations.commit(
-                ctx.store, after, comment=comment, when=when, keep_rollback=not args.no_rollback
-            )
-        except operations.CommitRefused as refusal:
-            raise CommandError(f"nothing was committed: {refusal.message}") from None
+        return show_or_commit(ctx, args, before, after, comment, shown)
+
+
+def show_or_commit(
+    ctx: Context,
+    args: argparse.Namespace,
+    before: Table | None,
+    after: Table,
+    comment: str,
+    shown: str,
+) -> int:
+    """The end of every change command, the home's lock held: with --dry-run the change
+    from *before* to *after* (as text or JSON: *shown*), else *after* committed unless it
+    is *before*. *before* is ``None`` when the committed file cannot be read (a rollback
+    replaces it); a dry run then refuses it, as :meth:`Context.load` does."""
+    if args.dry_run:
+        difference = diff(ctx.load() if before is None else before, after)
+        if shown == "json":
+            ctx.document(diff_document(difference), "json")
+        elif not difference.empty:
+            ctx.out.write(render_diff(difference, "committed", "after") + "\n")
+        return ExitStatus.OK
+    if after == before:
+        ctx.out.write(NOTHING_TO_COMMIT + "\n")
+        return ExitStatus.OK
+    when = ctx.env.clock()
+    try:
+        warnings = operations.commit(
+            ctx.store, after, comment=comment, when=when, keep_rollback=not args.no_rollback
+        )
+    except operations.CommitRefused as refusal:
+        raise CommandError(f"nothing was committed: {refusal.message}") from None
     ctx.out.write(committed(format_time(when)) + "\n")
     for warning in warnings:
         ctx.error(f"warning: {warning}")

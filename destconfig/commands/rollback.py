@@ -1,35 +1,28 @@
 """``rollback``: list the earlier configurations, commit one of them, or set how many are kept.
 
 The list is the shell's ``rollbackconfig``'s (the store's copies, the one renderer).
-A rollback commits at once under the home's lock, as the other change commands do.
-It reads the copy chosen and never needs ``config.toml``'s table: a damaged
-configuration can be rolled back from (and is itself kept, unless ``--no-rollback``).
+A rollback commits at once under the home's lock, through the tail the other change
+commands share (:func:`destconfig.commands.changes.show_or_commit`). It reads the copy
+chosen and does not need ``config.toml`` to be a valid configuration: a damaged one can
+be rolled back from (and is itself kept whole, unless ``--no-rollback``). A dry run
+shows the change, so it needs the committed table.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from destconfig import operations
+from destconfig.commands.changes import show_or_commit
 from destconfig.commands.context import CommandError, Context
 from destconfig.exitstatus import ExitStatus
-from destconfig.messages import (
-    NOTHING_TO_COMMIT,
-    NOTHING_TO_ROLL_BACK,
-    committed,
-    no_such_rollback,
-    rollback_kept,
-)
-from destconfig.store import (
-    ROLLBACK_KEEP,
-    ROLLBACK_KEEP_MAX,
-    RollbackCopy,
-    StoreError,
-    format_time,
-)
-from destconfig.tablediff import diff, diff_document, render_diff
+from destconfig.messages import NOTHING_TO_ROLL_BACK, no_such_rollback, rollback_kept
+from destconfig.store import ROLLBACK_KEEP, ROLLBACK_KEEP_MAX, RollbackCopy, StoreError
+
+if TYPE_CHECKING:
+    from destconfig.model import Table
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -78,7 +71,8 @@ def add(
         "--format",
         choices=("text", "json"),
         default=None,
-        help="the list (or, with N and --dry-run, the change) as text or as JSON (default: text)",
+        help="the list (or, with N and --dry-run, the change) as text or as JSON (default: "
+        "text); with --keep and --list, the JSON document has keep and removed too",
     )
     parser.add_argument(
         "--keep",
@@ -123,6 +117,8 @@ def _check_options(args: argparse.Namespace) -> None:
         ]
         if given:
             raise usage(f"{given[0]} is for a rollback: give the number N")
+        if args.keep is not None and not args.list and args.format is not None:
+            raise usage("--format is for the list and --dry-run: --keep alone prints one line")
         return
     if args.list:
         raise usage("give --list or a number N, not both")
@@ -134,19 +130,21 @@ def _check_options(args: argparse.Namespace) -> None:
 
 def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
     _check_options(args)
-    if args.keep is not None:
-        try:
-            removed = ctx.store.set_rollback_keep(args.keep)
-        except StoreError as error:
-            raise CommandError(str(error)) from None
-        except OSError as error:
-            raise CommandError(f"cannot keep the setting: {error.strerror}") from None
-        ctx.out.write(rollback_kept(args.keep, removed) + "\n")
-        if not args.list:
-            return ExitStatus.OK
-    if args.number is None:
-        return _list(ctx, args.format or "text")
-    return _roll_back(ctx, args)
+    if args.number is not None:
+        return _roll_back(ctx, args)
+    shown = args.format or "text"
+    if args.keep is None:
+        return _list(ctx, shown)
+    try:
+        removed = ctx.store.set_rollback_keep(args.keep)
+    except StoreError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot keep the setting: {error.strerror}") from None
+    if shown == "json":  # what was done goes into the document: the output stays JSON
+        return _list(ctx, shown, {"keep": args.keep, "removed": removed})
+    ctx.out.write(rollback_kept(args.keep, removed) + "\n")
+    return _list(ctx, shown) if args.list else ExitStatus.OK
 
 
 def _choices(ctx: Context) -> list[RollbackCopy]:
@@ -156,7 +154,7 @@ def _choices(ctx: Context) -> list[RollbackCopy]:
         raise CommandError(refusal.message, ExitStatus.USAGE) from None
 
 
-def _document(choices: list[RollbackCopy]) -> dict[str, Any]:
+def _document(choices: list[RollbackCopy], head: dict[str, Any]) -> dict[str, Any]:
     def item(number: int, copy: RollbackCopy) -> dict[str, Any]:
         made = "factory" if copy.factory else "unrecorded" if copy.committed is None else "commit"
         return {
@@ -168,13 +166,15 @@ def _document(choices: list[RollbackCopy]) -> dict[str, Any]:
             "file": copy.name,
         }
 
-    return {"configurations": [item(number, copy) for number, copy in enumerate(choices, 1)]}
+    items = [item(number, copy) for number, copy in enumerate(choices, 1)]
+    return {**head, "configurations": items}
 
 
-def _list(ctx: Context, shown: str) -> int:
+def _list(ctx: Context, shown: str, head: dict[str, Any] | None = None) -> int:
+    """The list, as text or as JSON (*head*: what the document says first)."""
     choices = _choices(ctx)
     if shown == "json":
-        ctx.document(_document(choices), "json")
+        ctx.document(_document(choices, head or {}), "json")
     elif not choices:
         ctx.out.write(NOTHING_TO_ROLL_BACK + "\n")
     else:
@@ -192,31 +192,17 @@ def _roll_back(ctx: Context, args: argparse.Namespace) -> int:
             table = operations.rollback_table(ctx.store, copy)
         except operations.Refused as refusal:
             raise CommandError(refusal.message, ExitStatus.USAGE) from None
-        if args.dry_run:
-            difference = diff(ctx.load(), table)
-            if args.format == "json":
-                ctx.document(diff_document(difference), "json")
-            elif not difference.empty:
-                ctx.out.write(render_diff(difference, "committed", "after") + "\n")
-            return ExitStatus.OK
-        try:
-            before = ctx.store.load()
-        except StoreError:
-            before = None  # damaged: what a rollback is for; it is kept as a copy
-        if before == table:
-            ctx.out.write(NOTHING_TO_COMMIT + "\n")
-            return ExitStatus.OK
         comment = args.comment
         if comment is None:
             comment = f"rollback to {operations.describe_rollback(copy)}"
-        when = ctx.env.clock()
-        try:
-            warnings = operations.commit(
-                ctx.store, table, comment=comment, when=when, keep_rollback=not args.no_rollback
-            )
-        except operations.CommitRefused as refusal:
-            raise CommandError(f"nothing was committed: {refusal.message}") from None
-    ctx.out.write(committed(format_time(when)) + "\n")
-    for warning in warnings:
-        ctx.error(f"warning: {warning}")
-    return ExitStatus.OK
+        before = _committed_or_none(ctx)
+        return show_or_commit(ctx, args, before, table, comment, args.format or "text")
+
+
+def _committed_or_none(ctx: Context) -> Table | None:
+    """The committed table, or ``None`` when it cannot be read: a damaged configuration
+    is what a rollback is for (it is kept as a copy, unless --no-rollback)."""
+    try:
+        return ctx.store.load()
+    except StoreError:
+        return None
