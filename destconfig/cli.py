@@ -34,7 +34,7 @@ def _hostname(value: str) -> str:
     return value
 
 
-_VALUED = frozenset({"--home", "--hostname", "--ca-file", "--tls-timeout"})
+_VALUED = frozenset({"--home", "--hostname", "--ca-file", "--tls-timeout", "--level"})
 
 
 def _setting(value: str) -> tuple[str, str]:
@@ -123,6 +123,12 @@ def build_parser(env: Environment, *, with_commands: bool = True) -> argparse.Ar
         help="host name shown in the prompt and messages (default: %(default)s)",
     )
     parser.add_argument(
+        "--level",
+        metavar="LEVEL",
+        help="in a cluster home, for a command: the level to change or read (cluster, "
+        "group:NAME, machine:NAME)",
+    )
+    parser.add_argument(
         "--no-echo",
         action="store_true",
         help="with piped input, do not echo the answers after the prompts",
@@ -154,6 +160,13 @@ def build_parser(env: Environment, *, with_commands: bool = True) -> argparse.Ar
     common = _Parser(add_help=False, **streams)
     common.add_argument(
         "--home", type=Path, default=argparse.SUPPRESS, help="directory of the configuration"
+    )
+    common.add_argument(
+        "--level",
+        default=argparse.SUPPRESS,
+        metavar="LEVEL",
+        help="in a cluster home: the level to change or read (cluster, group:NAME, "
+        "machine:NAME)",
     )
     replay = commands.add_parser(
         "replay",
@@ -251,6 +264,11 @@ def run_command(args: argparse.Namespace, env: Environment, home: Path) -> int:
     from destconfig.store import BusyError, LockError, StoreError
 
     ctx = Context.of(env, home)
+    level = getattr(args, "level", None)
+    if level is not None:
+        from destconfig.commands.levels import level_reader
+
+        ctx.reader = level_reader(ctx, level)
     try:
         try:
             ctx.store.prepare()

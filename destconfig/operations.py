@@ -185,7 +185,13 @@ class CommitRefused(Refused):
 
 
 def commit(
-    store: Store, table: Table, *, comment: str, when: datetime, keep_rollback: bool
+    store: Store,
+    table: Table,
+    *,
+    comment: str,
+    when: datetime,
+    keep_rollback: bool,
+    text: bytes | None = None,
 ) -> list[str]:
     """Commit *table* through the store; the warnings of a commit that happened.
 
@@ -196,7 +202,9 @@ def commit(
     from destconfig.store import BusyError, ConflictError, LockError, StoreError, TooLarge
 
     try:
-        return store.commit(table, comment=comment, when=when, keep_rollback=keep_rollback)
+        return store.commit(
+            table, comment=comment, when=when, keep_rollback=keep_rollback, text=text
+        )
     except ConflictError as error:
         raise CommitRefused(escape(str(error)), conflict=True) from None
     except BusyError as error:

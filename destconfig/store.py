@@ -501,8 +501,24 @@ class Store:
             return None
         return _parsed(data, escape(str(self.config_path)))
 
+    def load_text(self) -> bytes | None:
+        """The committed file's bytes (None: none), remembered as :meth:`load` remembers
+        what a commit may replace, but not read as a table: a caller that holds a table's
+        text (a cluster's level, written by the same writer) compares the two texts, and
+        reads neither when they are the same."""
+        self._sweep_if_free()
+        data = self._read()
+        self._base, self._loaded = _digest(data), True
+        return data
+
     def commit(
-        self, table: Table, *, comment: str, when: datetime, keep_rollback: bool
+        self,
+        table: Table,
+        *,
+        comment: str,
+        when: datetime,
+        keep_rollback: bool,
+        text: bytes | None = None,
     ) -> list[str]:
         """Save *table* as the committed configuration, and log the commit.
 
@@ -512,6 +528,7 @@ class Store:
         not read back, :class:`StoreError` when the committed file cannot be read,
         ``OSError`` when the disk refuses the new file. Returns the warnings of a
         commit that happened: what failed after the new file took the old one's place.
+        *text* is the table as the TOML writer writes it, when the caller has it already.
         """
         from destconfig.formats import toml as toml_format
 
@@ -523,7 +540,7 @@ class Store:
             current = self._read_current()
             if self._loaded and _digest(None if current is None else current.data) != self._base:
                 raise ConflictError(str(self.config_path))
-            data = toml_format.dumps(table)
+            data = toml_format.dumps(table) if text is None else text
             problem = too_large(table, data)
             if problem is not None:
                 raise TooLarge(problem)

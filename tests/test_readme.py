@@ -115,3 +115,14 @@ def test_the_rollbackconfig_sample_is_a_replayed_transcripts() -> None:
     transcript = (ROOT / "transcripts" / "rollbackconfig.txt").read_text(encoding="utf-8")
     assert shown.startswith("ESA> rollbackconfig\n")
     assert shown in transcript
+
+
+def test_the_cluster_example_runs_as_written(tmp_path: Path) -> None:
+    block = block_after("### Clusters: many hosts, one table (on git)", "sh")
+    assert block.startswith("mkdir /tmp/cluster-demo && cd /tmp/cluster-demo\n")
+    script = block.replace("/tmp/cluster-demo", str(tmp_path / "cluster-demo"))
+    done = on_path("set -e\n" + script)
+    assert done.returncode == 0, done.stderr
+    status = done.stdout[done.stdout.index("Cluster prod at commit ") :]
+    shown = block_after("The last command prints")
+    assert re.sub(r"\b[0-9a-f]{12}\b", "1a2b3c4d5e6f", status) == shown

@@ -11,6 +11,7 @@ import argparse
 
 from destconfig.commands import (
     changes,
+    cluster,
     completion,
     diff,
     files,
@@ -20,7 +21,17 @@ from destconfig.commands import (
     tlsverify,
 )
 
-MODULES = (show, changes, files, rollback, diff, resolve, tlsverify, completion)  # --help order
+MODULES = (
+    show,
+    changes,
+    files,
+    rollback,
+    diff,
+    resolve,
+    tlsverify,
+    cluster,
+    completion,
+)  # --help order
 
 
 def add_all(

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable
 
 from destconfig import operations
+from destconfig.cluster.home import is_member
 from destconfig.commands.context import CommandError, Context
 from destconfig.commands.options import (
     add_setting_options,
@@ -144,6 +145,10 @@ def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) 
     shown = getattr(args, "change_format", "text")
     if shown != "text" and not args.dry_run:
         raise CommandError("--format is for --dry-run: a commit prints one line", ExitStatus.USAGE)
+    if ctx.reader is not None or is_member(ctx.store.home):
+        from destconfig.commands.levels import apply_change
+
+        return apply_change(ctx, args, change, comment)
     with ctx.store.locked():
         before = ctx.load()
         try:

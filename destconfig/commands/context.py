@@ -37,13 +37,18 @@ class Context:
     out: Console
     err: Console
     store: Store
+    reader: Callable[[], Table] | None = None  # --level: the table of a cluster's level
 
     @classmethod
     def of(cls, env: Environment, home: Path) -> Context:
         return cls(env, Console(env.stdout), Console(env.stderr), Store(home))
 
     def load(self) -> Table:
-        """The committed table; a damaged configuration is a usage error (exit 2)."""
+        """The committed table; a damaged configuration is a usage error (exit 2).
+
+        With ``--level`` in a cluster home, that level's table in the repository."""
+        if self.reader is not None:
+            return self.reader()
         try:
             table = self.store.load()
         except StoreError as error:

@@ -1,0 +1,1 @@
+"""Many hosts, one table: a cluster's levels kept in a git repository."""
