@@ -308,6 +308,7 @@ def _silence_stdout(env: Environment) -> None:
 
 def run_shell(home: Path, options: ShellOptions, env: Environment) -> int:
     """The interactive shell on *home*, once the home and the CA file are found usable."""
+    from destconfig.cluster.home import is_member
     from destconfig.shell import host
     from destconfig.shell.session import Session
     from destconfig.store import Store, StoreError
@@ -328,7 +329,14 @@ def run_shell(home: Path, options: ShellOptions, env: Environment) -> int:
     except OSError as error:
         program_error(env.stderr, f"cannot use the home {home}: {error.strerror}")
         return ExitStatus.USAGE
+    session = None
+    if is_member(home):  # a cluster's machine: the shell works on the cluster's levels
+        from destconfig.shell.cluster import cluster_session
+
+        session = cluster_session(env, options, store)
+        if session is None:
+            return ExitStatus.USAGE
     try:
-        return host.run(Session(env, options, store=store, committed=committed))
+        return host.run(session or Session(env, options, store=store, committed=committed))
     finally:
         env.stdout.flush()

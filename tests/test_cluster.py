@@ -102,6 +102,9 @@ def test_a_group_override_is_seen_by_that_groups_machines_only(hosts: dict[str, 
     assert all(each["newest"] for each in status["machines"])
     listed = run_cli(hosts["edge1"], "list", "--level", "group:core")
     assert "core-only.example" in listed.out
+    before_the_command = run_cli(hosts["edge1"], "--level", "group:core", "list")
+    assert before_the_command.out == listed.out
+    assert "core-only.example" not in run_cli(hosts["edge1"], "list").out  # its own table
 
 
 def test_set_copy_move_delete(hosts: dict[str, Path]) -> None:

@@ -126,3 +126,18 @@ def test_the_cluster_example_runs_as_written(tmp_path: Path) -> None:
     status = done.stdout[done.stdout.index("Cluster prod at commit ") :]
     shown = block_after("The last command prints")
     assert re.sub(r"\b[0-9a-f]{12}\b", "1a2b3c4d5e6f", status) == shown
+
+
+def test_the_clustermode_sample_is_what_the_shell_prints(tmp_path: Path) -> None:
+    shown = block_after("`clustermode` changes the mode:")
+    home = tmp_path / "edge1"
+    made = on_path(
+        f"destconfig --home {home} cluster create prod --repo {tmp_path / 'prod.git'} "
+        "--machine edge1 --group edge"
+    )
+    assert made.returncode == 0, made.stderr
+    answers = "clustermode group edge\\nclustermode\\n1\\n"
+    done = on_path(f"printf '{answers}' | destconfig --home {home}")
+    assert done.returncode == 0, done.stderr
+    # The sample ends at the prompt, where the piped input ended.
+    assert done.stdout.rstrip("\n") == shown.rstrip("\n") + " "

@@ -1,7 +1,8 @@
 """The host prompt (spec §3): one loop, like CPython's ``cmd``, over the one reader.
 
 The loop and the host commands work on a :class:`~destconfig.shell.session.Session`,
-which holds the tables; the menu and ``tlsverify`` are imported when first used.
+which holds the tables; the menu, ``tlsverify`` and a cluster home's commands
+(``shell.cluster``) are imported when first used.
 """
 
 from __future__ import annotations
@@ -30,14 +31,13 @@ class HostCommand:
 
 def run(shell: Session) -> ExitStatus:
     """Run the session until it ends; return the exit status."""
-    prompt = f"{shell.hostname}> "
     first = True
     while True:
         if not first:
             shell.console.write("\n")
         first = False
         try:
-            line = shell.reader.read(prompt, HOST_WORDS, kind=PromptKind.HOST)
+            line = shell.reader.read(shell.prompt, _words(shell), kind=PromptKind.HOST)
         except KeyboardInterrupt:
             continue
         except EOFError:
@@ -61,10 +61,11 @@ def onecmd(shell: Session, line: str) -> bool:
     words = line.split()
     if not words:
         return False
-    command = HOST_COMMANDS.get(words[0].lower())
+    command = (CLUSTER_COMMANDS if shell.in_cluster else HOST_COMMANDS).get(words[0].lower())
     if command is None:
         shell.console.block(f"Unknown command or missing feature key: {escape(words[0])}")
         return False
+    shell.arguments = tuple(words[1:])
     return command.run(shell)
 
 
@@ -78,6 +79,11 @@ def _end_of_input(shell: Session) -> ExitStatus:
 
 
 def do_destconfig(shell: Session) -> bool:
+    if shell.in_cluster:
+        from destconfig.shell.cluster import offer_table
+
+        if not offer_table(shell):
+            return False
     from destconfig.shell.menu import run_menu
 
     run_menu(shell)
@@ -91,6 +97,11 @@ def do_commit(shell: Session) -> bool:
     comment = shell.dialogue.ask(
         Text("Please enter some comments describing your changes:", str.strip, allow_empty=True)
     )
+    if shell.in_cluster:
+        from destconfig.shell.cluster import commit_levels
+
+        commit_levels(shell, comment)
+        return False
     keep = shell.dialogue.ask(
         YesNo("Do you want to save the current configuration for rollback?", True)
     )
@@ -131,15 +142,26 @@ def do_clearchanges(shell: Session) -> bool:
     if shell.dialogue.ask(
         YesNo("Are you sure you want to clear all changes since the last commit?", True)
     ):
-        try:
-            # What is committed now, which another session may have changed.
-            shell.committed = shell.store.load()
-        except StoreError as error:
-            shell.console.block(f"The configuration cannot be read: {escape_lines(str(error))}")
+        if not _start_again(shell):
             return False
-        shell.table = shell.committed
         shell.console.block(f"Changes cleared: {format_time(shell.env.clock())}")
     return False
+
+
+def _start_again(shell: Session) -> bool:
+    """The session's tables as committed now (which another session may have changed);
+    False, with the reason said, when they cannot be read."""
+    if shell.in_cluster:
+        from destconfig.shell.cluster import clear_levels
+
+        return clear_levels(shell)
+    try:
+        shell.committed = shell.store.load()
+    except StoreError as error:
+        shell.console.block(f"The configuration cannot be read: {escape_lines(str(error))}")
+        return False
+    shell.table = shell.committed
+    return True
 
 
 def do_quit(shell: Session) -> bool:
@@ -162,11 +184,22 @@ def _tlsverify(shell: Session) -> bool:
     return do_tlsverify(shell)
 
 
+def _clustermode(shell: Session) -> bool:
+    from destconfig.shell.cluster import do_clustermode
+
+    return do_clustermode(shell)
+
+
 def do_help(shell: Session) -> bool:
+    commands = CLUSTER_COMMAND_LIST if shell.in_cluster else HOST_COMMAND_LIST
     shell.console.block(
-        "\n".join(f"{command.name} - {command.description}" for command in HOST_COMMAND_LIST)
+        "\n".join(f"{command.name} - {command.description}" for command in commands)
     )
     return False
+
+
+def _words(shell: Session) -> tuple[str, ...]:
+    return CLUSTER_WORDS if shell.in_cluster else HOST_WORDS
 
 
 HOST_COMMAND_LIST: tuple[HostCommand, ...] = (
@@ -185,3 +218,20 @@ HOST_COMMAND_LIST: tuple[HostCommand, ...] = (
 )
 HOST_COMMANDS = {command.name: command for command in HOST_COMMAND_LIST}
 HOST_WORDS = tuple(command.name for command in HOST_COMMAND_LIST)
+
+# A cluster home's session has one command more.
+CLUSTER_COMMAND_LIST: tuple[HostCommand, ...] = tuple(
+    sorted(
+        (
+            *HOST_COMMAND_LIST,
+            HostCommand(
+                "clustermode",
+                "Choose the level to configure: the cluster, a group or a machine.",
+                _clustermode,
+            ),
+        ),
+        key=lambda command: command.name,
+    )
+)
+CLUSTER_COMMANDS = {command.name: command for command in CLUSTER_COMMAND_LIST}
+CLUSTER_WORDS = tuple(command.name for command in CLUSTER_COMMAND_LIST)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 class Session:
     """The tables of one session, and the dialogue, console and store it works with."""
 
+    in_cluster = False  # a cluster home's session (shell.cluster) works on the levels
+
     def __init__(
         self,
         env: Environment,
@@ -44,12 +46,18 @@ class Session:
         )
         self.dialogue = Dialogue(self.reader, self.console)
         self.configuration = ConfigurationDirectory(store.configuration_dir)
+        self.arguments: tuple[str, ...] = ()  # the words after the host command being run
         if committed is not None:
             self.committed = committed
 
     @property
     def hostname(self) -> str:
         return self.options.hostname
+
+    @property
+    def prompt(self) -> str:
+        """The host prompt."""
+        return f"{self.hostname}> "
 
     # A home with no committed table passes committed=None: the factory table is
     # built when a command first needs it, so a session that only quits defines no
