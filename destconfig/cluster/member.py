@@ -13,13 +13,11 @@ nothing is committed, and the caller keeps its changes (as the store's own
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import socket
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -214,9 +212,11 @@ def current(member: Member, *, offline_ok: bool = False) -> tuple[State, str | N
         if not offline_ok:
             raise ClusterError(str(error)) from None
         head = mirror.head()
+        if head is None:  # nothing fetched to fall back on
+            raise ClusterError(f"{error}; and no state of it was ever fetched") from None
         note = f"{error}; showing the state last fetched"
     if head is None:
-        raise ClusterError("the cluster repository is empty, or was never fetched")
+        raise ClusterError("the cluster repository is empty")
     return State.at(mirror, head), note
 
 
@@ -461,11 +461,3 @@ def status(member: Member) -> tuple[dict[str, Any], str | None]:
             }
         )
     return {"cluster": state.layout.name, "head": state.commit, "machines": machines}, note
-
-
-def when_now() -> datetime:
-    return datetime.now().astimezone()
-
-
-def author_env() -> str | None:
-    return os.environ.get("DESTCONFIG_AUTHOR")
