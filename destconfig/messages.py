@@ -86,3 +86,10 @@ def rollback_kept(keep: int, removed: int) -> str:
     if removed:
         text += f" {removed} older {'copy was' if removed == 1 else 'copies were'} removed."
     return text
+
+# A commit refused because another session (or administrator) committed first.
+CONFLICT = (
+    "The configuration was committed by another session since this session started.\n"
+    "Nothing was committed; your changes are still pending. Use 'clearchanges' to start\n"
+    "again from the configuration committed now."
+)

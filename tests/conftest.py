@@ -1,13 +1,15 @@
-"""Fixtures: the tlsverify tests' network and authority, and the collector's state."""
+"""Fixtures: the tlsverify tests' network and authority, a git daemon, and the collector's state."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from destconfig.tlsverify import probe
+from tests.gitdaemon import Daemon, git_daemon
 from tests.tlsservers import Pki, quiet_aiosmtpd
 
 
@@ -37,3 +39,10 @@ def _collector_walks_everything() -> Iterator[None]:
     """What a test's process kept (``gcpause.keep``) is walked again by the next tests."""
     yield
     gc.unfreeze()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    """A git daemon on 127.0.0.1 serving bare repositories under the test's directory."""
+    with git_daemon(tmp_path / "served") as served:
+        yield served

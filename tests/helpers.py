@@ -51,6 +51,13 @@ def run_cli(
     return Result(int(status), out.getvalue(), err.getvalue())
 
 
+def run_ok(home: Path | None, *args: str) -> Result:
+    """:func:`run_cli` of a command that must succeed (its error shown when it does not)."""
+    done = run_cli(home, *args)
+    assert done.status == 0, (args, done.err)
+    return done
+
+
 def run_process(
     home: Path | str | None,
     *args: str,

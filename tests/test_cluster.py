@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,22 +21,13 @@ from destconfig.cluster.member import ClusterError, Member, change_level
 from destconfig.formats import toml as toml_format
 from destconfig.model import Entry, Table, Tls
 from destconfig.store import Store
-from tests.gitdaemon import Daemon, git_daemon
-from tests.helpers import Result, run_cli
+from tests.gitdaemon import Daemon
+from tests.helpers import run_cli, run_ok
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with git_daemon(tmp_path / "served") as served:
-        yield served
-
-
-def ok(home: Path, *args: str) -> Result:
-    done = run_cli(home, *args)
-    assert done.status == 0, (args, done.err)
-    return done
+ok = run_ok
 
 
 def table_of(home: Path) -> Table:
@@ -167,18 +157,20 @@ def test_two_administrators_racing_lose_nothing(tmp_path: Path, hosts: dict[str,
             )
             for home, name in zip((hosts["edge1"], hosts["edge2"]), names, strict=True)
         ]
+        in_round = 0
         for process, name in zip(processes, names, strict=True):
             _, err = process.communicate(timeout=120)
             if process.returncode == 0:
                 landed.append(name)
+                in_round += 1
             else:
                 assert process.returncode == 1, err
                 assert b"committed by another session" in err, err
+        assert in_round >= 1  # of two from one state, one always lands
     ok(hosts["core1"], "cluster", "apply")
     entries = set(table_of(hosts["core1"]).entries)
     racing = {name for name in entries if name.startswith("r")}
     assert racing == set(landed)
-    assert len(landed) >= 8  # at least one of each round
 
 
 def test_a_host_offline_changes_nothing_then_catches_up(
@@ -208,7 +200,6 @@ def test_sigkill_during_apply_leaves_the_old_or_the_new_table(hosts: dict[str, P
     old = (home / "config.toml").read_bytes()
     ok(hosts["edge1"], "new", "killed.example")
     rng = random.Random(16)
-    seen = set()
     for _ in range(6):
         process = subprocess.Popen(
             [sys.executable, "-m", "destconfig", "--home", str(home), "cluster", "apply"],
@@ -220,7 +211,7 @@ def test_sigkill_during_apply_leaves_the_old_or_the_new_table(hosts: dict[str, P
         process.wait()
         data = (home / "config.toml").read_bytes()
         table = toml_format.loads(data)  # never broken
-        seen.add("killed.example" in table.entries)
+        assert data == old or "killed.example" in table.entries  # the old one or the new
         if data != old:
             break
     ok(home, "cluster", "apply")

@@ -7,20 +7,20 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
 import pytest
 
 from destconfig.cli import main
-from destconfig.cluster.member import CONFLICT
 from destconfig.env import Environment
+from destconfig.messages import CONFLICT
 from destconfig.model import Table
 from destconfig.replay import FIXED_TIME
 from destconfig.store import Store, format_time
-from tests.gitdaemon import Daemon, git_daemon
-from tests.helpers import ROOT, Result, run_cli, run_process
+from tests.gitdaemon import Daemon
+from tests.helpers import ROOT, Result, run_cli, run_ok, run_process
 
 pytestmark = pytest.mark.slow  # each test builds a cluster on a real git daemon
 
@@ -29,16 +29,7 @@ STAMP = format_time(FIXED_TIME)
 NEW_ENTRY = ["new", "{}", "N", "N", "N", "N", "N", "N", "N", ""]
 
 
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with git_daemon(tmp_path / "served") as served:
-        yield served
-
-
-def ok(home: Path, *args: str) -> Result:
-    done = run_cli(home, *args)
-    assert done.status == 0, (args, done.err)
-    return done
+ok = run_ok
 
 
 @pytest.fixture

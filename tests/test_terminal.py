@@ -22,7 +22,8 @@ MENU_PROMPT = "Export tables to a file."
 HOST = "ESA>"  # the prompt's last space is drawn as a cursor move
 
 
-def _start(home: Path) -> pexpect.spawn:
+def start_at_terminal(home: Path, timeout: float = 20) -> pexpect.spawn:
+    """The installed shell on *home* in a real pseudo-terminal, at its first prompt."""
     assert COMMAND is not None
     env = {
         **os.environ,
@@ -30,7 +31,7 @@ def _start(home: Path) -> pexpect.spawn:
         "DESTCONFIG_HOME": str(home),
         "PROMPT_TOOLKIT_NO_CPR": "1",  # pexpect does not answer cursor position requests
     }
-    child = pexpect.spawn(COMMAND, env=env, encoding="utf-8", timeout=20, dimensions=(50, 160))
+    child = pexpect.spawn(COMMAND, env=env, encoding="utf-8", timeout=timeout, dimensions=(50, 160))
     child.expect_exact(HOST)
     return child
 
@@ -41,7 +42,7 @@ def _answer(child: pexpect.spawn, text: str, then: str) -> None:
 
 
 def test_new_dialogue_and_commit(tmp_path: Path) -> None:
-    child = _start(tmp_path)
+    child = start_at_terminal(tmp_path)
     _answer(child, "destconfig", MENU_PROMPT)
     _answer(child, "new", "Enter the domain you wish to configure.")
     _answer(child, "example.com", "configure a concurrency limit for example.com? [Y]>")
@@ -67,7 +68,7 @@ def test_new_dialogue_and_commit(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_inside_a_dialogue_changes_nothing(tmp_path: Path) -> None:
-    child = _start(tmp_path)
+    child = start_at_terminal(tmp_path)
     _answer(child, "destconfig", MENU_PROMPT)
     _answer(child, "new", "Enter the domain you wish to configure.")
     _answer(child, "abandoned.example", "concurrency limit for abandoned.example? [Y]>")
@@ -84,7 +85,7 @@ def test_ctrl_c_inside_a_dialogue_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_ctrl_d_with_pending_changes_asks_first(tmp_path: Path) -> None:
-    child = _start(tmp_path)
+    child = start_at_terminal(tmp_path)
     _answer(child, "destconfig", MENU_PROMPT)
     _answer(child, "clear", "There are currently 0 entries configured.")
     _answer(child, "default", "Enter the default maximum concurrency limit.")
@@ -104,7 +105,7 @@ def test_ctrl_d_with_pending_changes_asks_first(tmp_path: Path) -> None:
 
 
 def test_completion_of_an_operation_name(tmp_path: Path) -> None:
-    child = _start(tmp_path)
+    child = start_at_terminal(tmp_path)
     _answer(child, "destconfig", MENU_PROMPT)
     child.send("LI\t")
     child.expect_exact("LIST")
@@ -121,12 +122,12 @@ def test_completion_of_an_operation_name(tmp_path: Path) -> None:
 
 
 def test_history_recall_across_sessions(tmp_path: Path) -> None:
-    child = _start(tmp_path)
+    child = start_at_terminal(tmp_path)
     _answer(child, "help", "clearchanges - ")
     child.expect_exact(HOST)
     child.sendline("quit")
     child.expect(pexpect.EOF)
-    again = _start(tmp_path)
+    again = start_at_terminal(tmp_path)
     again.send("\x1b[A")  # Up: quit
     again.send("\x1b[A")  # Up: help
     again.send("\r")

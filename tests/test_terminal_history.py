@@ -6,10 +6,7 @@ every wait is on a prompt or a message, none on time.
 
 from __future__ import annotations
 
-import os
-import shutil
 import stat
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -21,8 +18,8 @@ from destconfig.formats import toml as toml_format
 from destconfig.model import Entry, Table
 from destconfig.store import Store
 from tests.helpers import run_session
+from tests.test_terminal import COMMAND, HOST, MENU_PROMPT, start_at_terminal
 
-COMMAND = shutil.which("destconfig", path=str(Path(sys.executable).parent))
 _installed = pytest.mark.skipif(COMMAND is None, reason="destconfig is not installed")
 Test = TypeVar("Test", bound=Callable[..., None])
 
@@ -33,11 +30,9 @@ def _terminal(test: Test) -> Test:
     return marked
 
 
-MENU_PROMPT = "Export tables to a file."
 # Keys other than text (Up, Tab, Ctrl-D) are sent once the prompt is drawn: before
 # that the terminal is in its line mode, where Ctrl-D is no key press.
 MENU = (MENU_PROMPT, "[]>")
-HOST = "ESA>"  # the prompt's last space is drawn as a cursor move
 UP = "\x1b[A"
 LISTING = "Domain    Limiting TLS"
 UNKNOWN_COMMAND = "Unknown command or missing feature key:"
@@ -49,16 +44,7 @@ GATES = 7
 
 
 def _start(home: Path) -> pexpect.spawn:
-    assert COMMAND is not None
-    env = {
-        **os.environ,
-        "TERM": "xterm",
-        "DESTCONFIG_HOME": str(home),
-        "PROMPT_TOOLKIT_NO_CPR": "1",  # pexpect does not answer cursor position requests
-    }
-    child = pexpect.spawn(COMMAND, env=env, encoding="utf-8", timeout=30, dimensions=(50, 160))
-    child.expect_exact(HOST)
-    return child
+    return start_at_terminal(home, timeout=30)
 
 
 def _expect(child: pexpect.spawn, *texts: str) -> None:

@@ -40,16 +40,12 @@ from destconfig.cluster.levels import (
 from destconfig.console import escape
 from destconfig.formats import toml as toml_format
 from destconfig.formats.problems import FormatError
+from destconfig.messages import CONFLICT
 from destconfig.model import Table
 from destconfig.safeio import make_private_directory, read_regular, write_file
 
 APPLIED_REFS = "refs/destconfig/applied/"
 
-CONFLICT = (
-    "The configuration was committed by another session since this session started.\n"
-    "Nothing was committed; your changes are still pending. Use 'clearchanges' to start\n"
-    "again from the configuration committed now."
-)
 
 
 class ClusterError(Exception):

@@ -432,6 +432,10 @@ class _Files:
     lines: dict[str, list[_Line]] = field(default_factory=dict)
     problems: dict[str, list[Problem]] = field(default_factory=dict)
 
+    def live(self, name: str) -> list[_Line]:
+        """The lines Postfix reads in file *name*: neither blank nor a comment."""
+        return [line for line in self.lines.get(name, []) if line.text and line.text[0] != "#"]
+
     def problem(self, name: str, line: int | None, reason: str) -> None:
         self.problems.setdefault(name, []).append(Problem(line, reason))
 
@@ -484,9 +488,7 @@ def _key(text: str, name: str, line: int, files: _Files) -> str | None:
 def read_views(files: _Files) -> Views:
     """The Postfix meaning of the files' live lines (comments aside)."""
     params: dict[str, tuple[str, int]] = {}
-    for line in files.lines.get(MAIN_CF, []):
-        if not line.text or line.text.startswith("#"):
-            continue
+    for line in files.live(MAIN_CF):
         found = _PARAMETER.fullmatch(line.text)
         if found is None:
             files.problem(MAIN_CF, line.number, "not a name = value line")
@@ -517,9 +519,7 @@ def read_views(files: _Files) -> Views:
         return per, seconds
 
     clones: dict[str, View] = {}
-    for line in files.lines.get(MASTER_CF, []):
-        if not line.text or line.text.startswith("#"):
-            continue
+    for line in files.live(MASTER_CF):
         words = line.text.split()
         if len(words) < 8:
             files.problem(MASTER_CF, line.number, "not a service entry (8 fields and options)")
@@ -562,9 +562,7 @@ def read_views(files: _Files) -> Views:
     notes: list[str] = []
     keys: dict[str, View] = {}
     first: dict[str, int] = {}
-    for line in files.lines.get(TLS_POLICY, []):
-        if not line.text or line.text.startswith("#"):
-            continue
+    for line in files.live(TLS_POLICY):
         words = line.text.split()
         if len(words) < 2:
             files.problem(TLS_POLICY, line.number, "a policy line is a destination and a policy")
@@ -577,9 +575,7 @@ def read_views(files: _Files) -> Views:
             continue
         keys[key] = replace(keys.get(key, View()), tls=" ".join(words[1:]))
         first.setdefault(key, line.number)
-    for line in files.lines.get(TRANSPORT, []):
-        if not line.text or line.text.startswith("#"):
-            continue
+    for line in files.live(TRANSPORT):
         words = line.text.split()
         if len(words) != 2 or ":" not in words[1]:
             files.problem(

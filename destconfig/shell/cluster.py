@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from destconfig.cluster.git import GitError
 from destconfig.cluster.levels import CLUSTER, GROUP, MACHINE, Level, inherited_level
 from destconfig.cluster.member import (
-    CONFLICT,
     ClusterError,
     Member,
     State,
@@ -26,7 +25,7 @@ from destconfig.cluster.member import (
 )
 from destconfig.console import Console, escape, program_error
 from destconfig.dialogue.questions import Choice, YesNo
-from destconfig.messages import committed, not_committed
+from destconfig.messages import CONFLICT, committed, not_committed
 from destconfig.shell.session import Session
 from destconfig.store import BusyError, LockError, format_time
 

@@ -14,7 +14,7 @@ from destconfig.console import escape, escape_lines, program_error
 from destconfig.dialogue.questions import Text, YesNo
 from destconfig.dialogue.reader import Leave, PromptKind
 from destconfig.exitstatus import ExitStatus
-from destconfig.messages import NOTHING_TO_COMMIT, committed, not_committed
+from destconfig.messages import CONFLICT, NOTHING_TO_COMMIT, committed, not_committed
 from destconfig.shell.session import Session
 from destconfig.store import (
     StoreError,
@@ -127,11 +127,6 @@ def do_commit(shell: Session) -> bool:
     return False
 
 
-CONFLICT = (
-    "The configuration was committed by another session since this session started.\n"
-    "Nothing was committed; your changes are still pending. Use 'clearchanges' to start\n"
-    "again from the configuration committed now."
-)
 BUSY = "Another session is committing. Nothing was committed; try again."
 
 
