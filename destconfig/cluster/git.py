@@ -579,6 +579,16 @@ class Mirror:
         names = listed.split(b"\0")
         return sorted(name.decode("utf-8", "surrogateescape") for name in names if name)
 
+    def files(self, commit: str, *directories: str) -> list[str]:
+        """Every file's path under *directories* in *commit*, whatever their number: one
+        ``git ls-tree -r`` (its output bounded as any command's)."""
+        tops = [_check_path(directory) for directory in directories]
+        listed = self._local(
+            "ls-tree", "-r", "-z", "--name-only", "--full-tree", _check_sha(commit), "--", *tops
+        ).out
+        names = listed.split(b"\0")
+        return sorted(name.decode("utf-8", "surrogateescape") for name in names if name)
+
     def commit(
         self,
         base: str | None,

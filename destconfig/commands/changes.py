@@ -137,7 +137,8 @@ def _no_default_profile(text: str) -> str:
 
 
 def comment_of(args: argparse.Namespace, words: list[str]) -> str:
-    return args.comment if args.comment is not None else " ".join(words)
+    line = args.command_line = " ".join(words)  # a cluster commit's subject without one
+    return args.comment if args.comment is not None else line
 
 
 def apply(ctx: Context, args: argparse.Namespace, change: Change, comment: str) -> int:

@@ -24,6 +24,8 @@ from destconfig.commands.levels import apply_home, member_of
 from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
 
+APPLY_INTERRUPTED = "interrupted: the home keeps the table it last applied whole"
+
 
 def add(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -192,19 +194,24 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_apply(args: argparse.Namespace, ctx: Context) -> int:
+    """One round, or with ``--watch`` rounds until Ctrl-C. An interruption at any moment
+    (a fetch, the commit into the home, ``--then``, the sleep) ends it with one line: the
+    home's table is the one it had or the one applied whole (the commit into the home
+    defers Ctrl-C until it is done)."""
     member = _required(ctx)
-    if args.watch is None:
-        return apply_home(ctx, member, then=args.then)
-    while True:  # until interrupted; a round that fails is said, and the next one tried
-        try:
-            apply_home(ctx, member, then=args.then, quiet=True)
-        except CommandError as error:
-            ctx.error(error.message)
-        ctx.out.flush()
-        try:
+    try:
+        if args.watch is None:
+            return apply_home(ctx, member, then=args.then)
+        while True:  # a round that fails is said, and the next one tried
+            try:
+                apply_home(ctx, member, then=args.then, quiet=True)
+            except CommandError as error:
+                ctx.error(error.message)
+            ctx.out.flush()
             time.sleep(args.watch)
-        except KeyboardInterrupt:
-            return ExitStatus.OK
+    except KeyboardInterrupt:
+        ctx.error(APPLY_INTERRUPTED)
+        return ExitStatus.OK if args.watch is not None else ExitStatus.FAILED
 
 
 def run_set(args: argparse.Namespace, ctx: Context) -> int:

@@ -9,18 +9,23 @@ that level's table in the repository.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 from destconfig import operations
 from destconfig.cluster.levels import Level, LevelError
 from destconfig.cluster.member import (
     ClusterError,
     Member,
+    Pushed,
     change_level,
     current,
     effective_text,
     record_applied,
+    subject,
 )
 from destconfig.commands.context import CommandError, Context
 from destconfig.exitstatus import ExitStatus
@@ -57,6 +62,7 @@ def read_level(ctx: Context, member: Member, text: str) -> Table:
         state, note = current(member, offline_ok=True)
         if note is not None:
             ctx.error(note)
+        state.require_known(level)
         source, table = state.inherited(level)
     except ClusterError as error:
         raise _failed(error) from None
@@ -97,6 +103,7 @@ def apply_change(
     if args.dry_run:
         try:
             state, _ = current(member)
+            state.require_known(level)
             _, before = state.inherited(level)
         except ClusterError as error:
             raise _failed(error) from None
@@ -106,31 +113,58 @@ def apply_change(
         elif not difference.empty:
             ctx.out.write(render_diff(difference, "committed", "after") + "\n")
         return ExitStatus.OK
+    # The subject: the comment, else (none, or a blank one) ``destconfig COMMAND LINE``.
+    line = getattr(args, "command_line", comment)
+    message = subject(getattr(args, "comment", None) or "", f"destconfig {line}")
     try:
-        commit, before, after = change_level(
+        pushed = change_level(
             member,
             level,
             checked,
-            comment=comment,
+            comment=message,
             author=getattr(args, "author", None),
             note=ctx.error,
         )
     except ClusterError as error:
         raise _failed(error) from None
-    if after == before:
+    if pushed.text is None:
         ctx.out.write(NOTHING_TO_COMMIT + "\n")
         return ExitStatus.OK
-    ctx.out.write(committed(format_time(ctx.env.clock())) + f" (cluster commit {commit[:12]})\n")
-    return apply_home(ctx, member, then=None, quiet=True, fetch=False)
+    stamp = committed(format_time(ctx.env.clock()))
+    ctx.out.write(f"{stamp} (cluster commit {pushed.commit[:12]})\n")
+    return apply_home(ctx, member, then=None, quiet=True, pushed=pushed)
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back while the home takes a table, delivered once it is done:
+    the table, its rollback copy and its ``commits.log`` line are all written, or none."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if before is None else before)
+    if held:
+        signal.raise_signal(signal.SIGINT)  # as it came, to the handler before
 
 
 def apply_home(
-    ctx: Context, member: Member, *, then: str | None, quiet: bool = False, fetch: bool = True
+    ctx: Context,
+    member: Member,
+    *,
+    then: str | None,
+    quiet: bool = False,
+    pushed: Pushed | None = None,
 ) -> int:
     """``cluster apply``: this machine's effective table committed into the home when it
-    changed, the commit recorded as applied, then *then* run after a change."""
+    changed, the commit recorded as applied, then *then* run after a change. *pushed*: the
+    change this process has just pushed (nothing fetched or read again)."""
     try:
-        state, level, text = effective_text(member, fetch=fetch)
+        state, level, text = effective_text(member, pushed=pushed)
     except ClusterError as error:
         raise _failed(error) from None
     with ctx.store.locked():
@@ -146,14 +180,15 @@ def apply_home(
                 raise _failed(error) from None
             assert table is not None
             try:
-                warnings = operations.commit(
-                    ctx.store,
-                    table,
-                    comment=f"cluster apply {state.commit[:12]} ({level})",
-                    when=ctx.env.clock(),
-                    keep_rollback=True,
-                    text=text,
-                )
+                with interrupts_deferred():
+                    warnings = operations.commit(
+                        ctx.store,
+                        table,
+                        comment=f"cluster apply {state.commit[:12]} ({level})",
+                        when=ctx.env.clock(),
+                        keep_rollback=True,
+                        text=text,
+                    )
             except operations.CommitRefused as refusal:
                 raise CommandError(f"nothing was applied: {refusal.message}") from None
             for warning in warnings:

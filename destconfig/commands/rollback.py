@@ -15,7 +15,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from destconfig import operations
-from destconfig.commands.changes import show_or_commit
+from destconfig.cluster.home import is_member
+from destconfig.commands.changes import apply, show_or_commit
 from destconfig.commands.context import CommandError, Context
 from destconfig.exitstatus import ExitStatus
 from destconfig.messages import NOTHING_TO_ROLL_BACK, no_such_rollback, rollback_kept
@@ -105,6 +106,8 @@ def _check_options(args: argparse.Namespace) -> None:
     def usage(message: str) -> CommandError:
         return CommandError(message, ExitStatus.USAGE)
 
+    if args.number is None and getattr(args, "level", None) is not None:
+        raise usage("--level is for a rollback: give the number N (the list is this home's)")
     if args.number is None:
         given = [
             option
@@ -182,21 +185,38 @@ def _list(ctx: Context, shown: str, head: dict[str, Any] | None = None) -> int:
     return ExitStatus.OK
 
 
+def _chosen(ctx: Context, args: argparse.Namespace) -> tuple[RollbackCopy, Table]:
+    """Copy N of the list, and its table."""
+    choices = _choices(ctx)
+    if not 1 <= args.number <= len(choices):
+        raise CommandError(no_such_rollback(args.number, len(choices)), ExitStatus.USAGE)
+    copy = choices[args.number - 1]
+    try:
+        return copy, operations.rollback_table(ctx.store, copy)
+    except operations.Refused as refusal:
+        raise CommandError(refusal.message, ExitStatus.USAGE) from None
+
+
 def _roll_back(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store.locked():
-        choices = _choices(ctx)
-        if not 1 <= args.number <= len(choices):
-            raise CommandError(no_such_rollback(args.number, len(choices)), ExitStatus.USAGE)
-        copy = choices[args.number - 1]
-        try:
-            table = operations.rollback_table(ctx.store, copy)
-        except operations.Refused as refusal:
-            raise CommandError(refusal.message, ExitStatus.USAGE) from None
+        copy, table = _chosen(ctx, args)
         comment = args.comment
         if comment is None:
             comment = f"rollback to {operations.describe_rollback(copy)}"
+        if ctx.reader is not None or is_member(ctx.store.home):
+            return _roll_back_level(ctx, args, table, comment)
         before = _committed_or_none(ctx)
         return show_or_commit(ctx, args, before, table, comment, args.format or "text")
+
+
+def _roll_back_level(ctx: Context, args: argparse.Namespace, table: Table, comment: str) -> int:
+    """In a cluster home: copy N's table committed to a level of the repository (``--level``,
+    else the cluster level), as every change command there, then applied to the home. A
+    rollback of the home alone would be undone by the next ``cluster apply``; the shell's
+    ``rollbackconfig`` makes the same table its mode's level's pending change."""
+    args.change_format = args.format or "text"
+    args.command_line = f"rollback {args.number}"  # the commit's subject without a comment
+    return apply(ctx, args, lambda _level_table: table, comment)
 
 
 def _committed_or_none(ctx: Context) -> Table | None:

@@ -22,6 +22,7 @@ from destconfig.cluster.member import (
     State,
     current,
     push_tables,
+    subject,
 )
 from destconfig.console import Console, escape, program_error
 from destconfig.dialogue.questions import Choice, YesNo
@@ -279,7 +280,7 @@ def commit_levels(shell: Session, comment: str) -> None:
     when = shell.env.clock()
     try:
         commit = push_tables(
-            cluster.member, cluster.state.commit, tables, comment or COMMIT_MESSAGE, None
+            cluster.member, cluster.state.commit, tables, subject(comment, COMMIT_MESSAGE), None
         )
     except ClusterError as error:
         shell.console.block(CONFLICT if error.conflict else not_committed(error.message))

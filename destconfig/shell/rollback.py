@@ -3,7 +3,10 @@
 It lists the configurations kept by earlier commits, asks which, and makes that
 table the session's table; ``commit`` then commits it like any other change, with
 its comment and rollback question, and ``clearchanges`` drops it. Pending changes
-are replaced only when the user says so: a rollback is the whole table.
+are replaced only when the user says so: a rollback is the whole table. In a cluster
+home the session's table is its mode's level's: ``commit`` pushes the earlier table to
+that level, as the one-shot ``rollback N --level LEVEL`` does (a rollback of the home
+alone would be undone by the next ``cluster apply``).
 """
 
 from __future__ import annotations
