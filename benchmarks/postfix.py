@@ -35,9 +35,10 @@ from destconfig.model import Table  # noqa: E402
 from destconfig.store import Store  # noqa: E402
 
 DESTCONFIG = [sys.executable, "-m", "destconfig"]
-UNPACKED = Path(
-    os.environ.get("DESTCONFIG_TEST_CACHE", Path.home() / ".cache" / "destconfig-tests")
-) / "postfix"
+UNPACKED = (
+    Path(os.environ.get("DESTCONFIG_TEST_CACHE", Path.home() / ".cache" / "destconfig-tests"))
+    / "postfix"
+)
 
 
 def timed(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
@@ -73,6 +74,11 @@ def with_examples_settings(size: int) -> Table:
     )
 
 
+def distinct(table: Table) -> int:
+    """How many distinct sets of values the table's entries have."""
+    return len({tuple(entry.__dict__.values()) for entry in table.entries.values()})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -88,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             table = generate(size) if mix == "generated" else with_examples_settings(size)
             Store(home).commit(table, comment="benchmark", when=_now(), keep_rollback=False)
             target = work / f"postfix-{size}-{mix}"
-            command = [*DESTCONFIG, "--home", str(home), "export", str(target), "--format", "postfix"]
+            command = [*DESTCONFIG, "--home", str(home), "export", str(target)]
+            command += ["--format", "postfix"]
             timed(command)  # warm-up (and the files postmap reads)
             exports = [timed(command) for _ in range(args.repeat)]
             start = time.perf_counter()
@@ -105,9 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 env = {**env, "MAIL_CONFIG": str(main_cf)}
                 maps_seconds = [
-                    timed(
-                        [*program, f"hash:{target}/tls_policy", f"hash:{target}/transport"], env
-                    )
+                    timed([*program, f"hash:{target}/tls_policy", f"hash:{target}/transport"], env)
                     for _ in range(args.repeat)
                 ]
                 maps = f"{statistics.median(maps_seconds):.2f} s"
@@ -115,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 (
                     f"{size:,}",
                     mix,
-                    f"{len(set(map(tuple, (e.__dict__.values() for e in table.entries.values())))):,}",
+                    f"{distinct(table):,}",
                     f"{statistics.median(exports):.2f} s",
                     f"{render:.2f} s",
                     maps,
@@ -134,9 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "losses",
     )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    sys.stdout.write("  ".join(h.ljust(w) for h, w in zip(headers, widths)) + "\n")
+    sys.stdout.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + "\n")
     for row in rows:
-        sys.stdout.write("  ".join(c.rjust(w) for c, w in zip(row, widths)) + "\n")
+        sys.stdout.write("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + "\n")
     if mapper is None:
         sys.stdout.write("postmap: not installed, and not unpacked by the test suite\n")
     return 0

@@ -713,6 +713,22 @@ class Postfix:
             time.sleep(POLL_SECONDS)
 
 
+# The README's commands that install an export on a Postfix host (section "Running the
+# table on Postfix"): the tests run them word for word, and hold the README to them.
+README_RECIPE = """\
+conf=/etc/postfix
+dir=$conf/destconfig
+destconfig export "$dir" --format postfix
+postconf -c "$conf" -n | awk '$1 ~ /^dc_/ { print $1 }' | xargs -r postconf -c "$conf" -X
+postconf -c "$conf" -M | awk '$1 ~ /^dc_/ { print $1 "/" $2 }' | xargs -r postconf -c "$conf" -MX
+sed '/^#/d' "$dir/main.cf" | tr '\\n' '\\0' | xargs -0 postconf -c "$conf" -e
+sed '/^#/d' "$dir/master.cf" >> "$conf/master.cf"
+postmap "hash:$dir/tls_policy" "hash:$dir/transport"
+postfix -c "$conf" check
+postfix -c "$conf" reload
+"""
+
+
 # master.cf: Debian's services (tlsproxy included: smtp_tls_connection_reuse needs it)
 # less smtpd (no listener at all), local, virtual, lmtp and the pipe examples; chroot off
 # everywhere (the jail would need copies of /etc files);

@@ -22,6 +22,7 @@ from tests.strategies import tables
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 DIR = "/etc/postfix/destconfig"
+LIMITED = {"limit_type": LimitType.HOST, "limit_apply": LimitApply.SYSTEM}
 
 
 def lines(data: bytes) -> list[str]:
@@ -93,8 +94,10 @@ def test_main_cf_names_the_maps_and_the_default_entry() -> None:
         "smtp_tls_verify_cert_match = nexthop, hostname",
         "default_destination_concurrency_limit = 20",
         "smtp_connection_cache_on_demand = no",
-        "default_destination_rate_delay = 1s",
-        "default_destination_recipient_limit = 2",
+        "smtp_connection_reuse_count_limit = 0",
+        "smtp_tls_connection_reuse = no",
+        "default_destination_rate_delay = 2s",
+        "default_destination_recipient_limit = 3",
         "default_destination_concurrency_failed_cohort_limit = 10",
         "smtp_address_preference = ipv4",
     ]
@@ -116,7 +119,7 @@ def test_entries_with_the_same_limits_share_one_clone() -> None:
     assert live(files["transport"]) == [
         "a.example dc_c3_m10:",
         "b.example dc_c3_m10:",
-        "c.example dc_r2per4s:",
+        "c.example dc_r2per5s:",
         "d.example dc_o6:",
     ]
     assert live(files["master.cf"]) == [
@@ -125,28 +128,53 @@ def test_entries_with_the_same_limits_share_one_clone() -> None:
         "  -o smtp_tls_connection_reuse=yes",
         "dc_o6 unix - - n - 500 smtp",
         "  -o inet_protocols=ipv6",
-        "dc_r2per4s unix - - n - 500 smtp",
+        "dc_r2per5s unix - - n - 500 smtp",
     ]
     main = live(files["main.cf"])
     assert "dc_c3_m10_destination_concurrency_limit = 3" in main
-    assert "dc_r2per4s_destination_rate_delay = 4s" in main
-    assert "dc_r2per4s_destination_recipient_limit = 2" in main
+    assert "dc_r2per5s_destination_rate_delay = 5s" in main
+    assert "dc_r2per5s_destination_recipient_limit = 2" in main
     assert not any(line.startswith("smtp ") for line in live(files["master.cf"]))
 
 
 @pytest.mark.parametrize(
     ("limit", "minutes", "rate"),
-    [(30, 1, (2, 4)), (1000, 1, (50, 3)), (1, 60, (2, 7200)), (7, 7, (2, 120)), (60, 1, (2, 2))],
+    [(30, 1, (2, 5)), (1000, 1, (16, 1)), (1, 60, (2, 7200)), (7, 7, (2, 141)), (60, 1, (2, 3))],
 )
 def test_a_recipient_limit_becomes_a_whole_delay(
     limit: int, minutes: int, rate: tuple[int, int]
 ) -> None:
     assert rate_of(limit, minutes) == rate
-    per, seconds = rate
-    assert per >= 2 and seconds >= 1
-    assert per * 60 * minutes >= limit * seconds  # never faster than the limit
-    back = recipients_of(rate)
-    assert back[0] * seconds == per * 60 * back[1]  # the same rate, read back
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.integers(2, 200), st.integers(2, 1_000_000_000)), st.integers(1, 60))
+def test_no_window_of_the_minutes_holds_more_than_the_limit(limit: int, minutes: int) -> None:
+    """Postfix waits the delay d after each delivery ends before the next begins, so a
+    window of T seconds meets at most T // d + 1 deliveries of at most R recipients."""
+    per, delay = rate_of(limit, minutes)
+    window = 60 * minutes
+    assert 2 <= per <= postfix.MOST_PER_DELIVERY and delay >= 1
+    assert (window // delay + 1) * per <= limit
+    # The shortest such delay: one second less would let a window meet too many.
+    assert delay == 1 or (window // (delay - 1) + 1) * 2 > limit
+    # Read back, the lines say the most recipients a window of the minutes read meets.
+    held, over = recipients_of((per, delay))
+    assert 1 <= over <= 60 and (60 * over // delay + 1) * per == held
+
+
+def test_a_limit_of_one_recipient_is_lost_and_says_what_is_held() -> None:
+    assert rate_of(1, 60) == (2, 7200)
+    assert postfix.rate_loss(1, 60) == (
+        "a limit of 1 cannot be held: up to 2 recipients in any 60 minutes, as deliveries of "
+        "at most 2 recipients each 7200 s after the last ended (at most 1 delivery in any 60 "
+        "minutes); a rate delay makes the concurrency 1"
+    )
+    assert postfix.rate_loss(30, 1) == (
+        "never more than 30 recipients in any minute, as deliveries of at most 2 recipients "
+        "each 5 s after the last ended (at most 13 deliveries in any minute); a rate delay "
+        "makes the concurrency 1"
+    )
 
 
 def test_losses_are_reported_once_per_entry_and_setting() -> None:
@@ -264,7 +292,8 @@ def test_an_edited_line_wins_over_its_comment() -> None:
     imported = postfix.parse(files, DIR)
     assert imported.table.entries["a.example"] == Entry(tls=Tls.REQUIRED)
     assert imported.warnings == [
-        "line 3: a.example: tls: the Postfix line differs from its comment; the line is taken"
+        "tls_policy line 3: a.example: tls: the Postfix line differs from its comment; "
+        "the line is taken"
     ]
 
 
@@ -349,3 +378,91 @@ def test_the_entry_comment_is_the_models_own_json(table: Table) -> None:
     for entry in table.entries.values():
         own = entry.model_dump(mode="json", exclude_none=True)
         assert postfix._entry_json(entry) == postfix._compact(own)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables())
+def test_the_lines_of_an_entry_worked_out_in_halves_are_the_plain_ones(table: Table) -> None:
+    """The render's fast path (each half of an entry's values worked out once) against
+    the entry's own model JSON and the catalogue's losses."""
+    halves: postfix._Halves = ({}, {})
+    for entry in table.entries.values():
+        fast = postfix._written(tuple(entry.__dict__.values()), halves)
+        assert fast == postfix._written_plainly(entry)
+
+
+def test_the_default_entrys_losses_come_together_before_the_entries() -> None:
+    table = Table(
+        default=DefaultEntry(max_host_concurrency=50, ip_sort_pref=IpSort.REQUIRE_V4),
+        entries={"a.example": Entry(tls=Tls.PREFERRED)},
+    )
+    losses = postfix.render(table, DIR).losses
+    assert [(loss.key, loss.setting) for loss in losses] == [
+        (DEFAULT_KEY, "max_host_concurrency"),
+        (DEFAULT_KEY, "max_messages_per_connection"),
+        (DEFAULT_KEY, "ip_sort_pref"),
+        ("a.example", "tls"),
+    ]
+
+
+def test_every_parameter_the_export_owns_is_written_whatever_the_table_sets() -> None:
+    """postconf -e never removes a parameter: each one an export may write is written by
+    every export, at Postfix's own value where the table sets nothing."""
+
+    def parameters(default: DefaultEntry) -> dict[str, str]:
+        main = live(postfix.render(Table(default=default), DIR).files["main.cf"])
+        return dict(line.split(" = ", 1) for line in main)
+
+    plain = parameters(DefaultEntry(max_messages_per_connection=1, ip_sort_pref=IpSort.REQUIRE_V6))
+    full = parameters(
+        DefaultEntry(
+            tls=Tls.REQUIRED_VERIFY,
+            max_messages_per_connection=5,
+            recipient_limit=100,
+            recipient_minutes=1,
+            ip_sort_pref=IpSort.PREFER_V4,
+        )
+    )
+    assert plain.keys() == full.keys()
+    assert {name: plain[name] for name in postfix.NEUTRAL} == {
+        **postfix.NEUTRAL,
+        "smtp_connection_cache_on_demand": "no",
+    }
+    assert [name for name, value in postfix.NEUTRAL.items() if full[name] == value] == [
+        "smtp_connection_cache_on_demand"  # Postfix's own: the connection cache's on
+    ]
+
+
+def test_kumomta_names_the_bounce_settings_it_does_not_write() -> None:
+    table = Table(
+        bounce_profiles=("bulk",),
+        entries={"a.example": Entry(bounce_validation=True, bounce_profile="bulk")},
+    )
+    _, losses = kumomta.render(table)
+    assert [str(loss) for loss in losses if loss.key == "a.example"] == [
+        "a.example: bounce_validation: not written: KumoMTA's shaping has no such setting",
+        "a.example: bounce_profile: not written: KumoMTA's shaping has no such setting",
+    ]
+
+
+def test_a_patterns_concurrency_is_shared_by_the_names_under_it_and_said_so() -> None:
+    """Postfix counts each name under a pattern as a destination of its own, but the
+    pattern's smtp service has one process limit for them all."""
+    table = Table(
+        entries={
+            ".small.example": Entry(max_host_concurrency=3, tls=Tls.PREFERRED, **LIMITED),
+            ".large.example": Entry(max_host_concurrency=50, **LIMITED),
+            "one.example": Entry(max_host_concurrency=3, **LIMITED),
+        }
+    )
+    losses = [str(loss) for loss in postfix.render(table, DIR).losses if loss.key != DEFAULT_KEY]
+    shared = (
+        "the names under the pattern share the service's {0} processes, where the appliance "
+        "allows {0} connections to each"
+    )
+    assert losses == [
+        ".large.example: max_host_concurrency: Postfix ramps up to it from "
+        f"initial_destination_concurrency (5); {shared.format(50)}",
+        f".small.example: max_host_concurrency: {shared.format(3)}",
+        f".small.example: tls: {postfix._loss('tls', Tls.PREFERRED)}",
+    ]

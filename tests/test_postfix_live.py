@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from destconfig.formats.postfix import NEUTRAL, map_key, rate_of
 from destconfig.resolve import domain_of, lookup_keys, resolve
 from destconfig.store import Store
 from tests.helpers import run_cli
-from tests.postfix import SENDER, Destination, Postfix, destination, running
+from tests.postfix import README_RECIPE, SENDER, Destination, Postfix, destination, running
 from tests.tlsservers import Pki
 
 pytestmark = pytest.mark.slow
@@ -235,49 +236,82 @@ def test_the_examples_table_installs_without_a_warning(tmp_path: Path, pki: Pki)
     assert "dc_c20_m20 unix - - n - " in re.sub(r"\s+", " ", services)
 
 
-def readme_recipe() -> str:
-    """The README's block of commands that installs an export on a Postfix host."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("```sh\nconf=/etc/postfix\n")
-    return text[start + len("```sh\n") : text.index("```", start + 5)]
+def run_recipe(mta: Postfix, home: Path) -> None:
+    """The README's commands (:data:`tests.postfix.README_RECIPE`) as an administrator
+    runs them, the configuration directory the instance's; they print nothing but the
+    export's loss warnings."""
+    script = README_RECIPE.replace("conf=/etc/postfix\n", f"conf={mta.conf}\n", 1)
+    env = {
+        **os.environ,
+        **mta._env(),
+        "PATH": f"{BIN}:{mta.bin}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "DESTCONFIG_HOME": str(home),
+    }
+    done = subprocess.run(
+        ["sh", "-e", "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert [
+        line for line in done.stderr.splitlines() if not line.startswith("destconfig: warning: ")
+    ] == []
 
 
 def test_the_readme_recipe_word_for_word_delivers_as_the_table_says(
     tmp_path: Path, pki: Pki, plain: Destination, named: Destination
 ) -> None:
+    """The recipe run, then run again after the table changed (an entry with a recipient
+    limit deleted, the default entry's recipient limit removed, its messages per
+    connection changed): nothing of the first run's configuration stays behind."""
     home = tmp_path / "home"
-    changes = (
+    first = (
         ("new", "req-plain.test", "--tls", "required"),
         ("new", "pref.test", "--tls", "preferred", "--concurrency", "2"),
+        ("new", "rate.test", "--recipient-limit", "30", "--recipient-minutes", "1"),
+        ("default", "--recipient-limit", "100", "--messages-per-connection", "1"),
     )
-    for change in changes:
-        assert run_cli(home, *change).status == 0
-    recipe = readme_recipe()
-    assert recipe.startswith("conf=/etc/postfix\n")
+    second = (
+        ("delete", "rate.test"),
+        ("default", "--recipient-limit", "none", "--messages-per-connection", "10"),
+    )
+    for change in first:
+        assert run_cli(home, *change).status == 0, change
+    assert README_RECIPE.startswith("conf=/etc/postfix\n")
+    owned = [*NEUTRAL, "default_destination_concurrency_limit"]
     with running(pki.ca_file, start=False) as mta:
         mta.route("req-plain.test", plain)
         mta.route("pref.test", named)
         mta.start()
-        script = recipe.replace("conf=/etc/postfix\n", f"conf={mta.conf}\n", 1)
-        env = {
-            **os.environ,
-            **mta._env(),
-            "PATH": f"{BIN}:{mta.bin}:/usr/sbin:/usr/bin:/sbin:/bin",
-            "DESTCONFIG_HOME": str(home),
-        }
-        for _ in range(2):  # a second run replaces what the first installed
-            done = subprocess.run(
-                ["sh", "-e", "-c", script], env=env, capture_output=True, text=True, timeout=120
-            )
-            assert done.returncode == 0, done.stderr
+        run_recipe(mta, home)
+        mta.reload()
+        checked_clean(mta)
+        before = mta.postconf_n().out
+        for change in second:
+            assert run_cli(home, *change).status == 0, change
+        run_recipe(mta, home)
         mta.reload()  # and waits for the old configuration's processes to go
         checked_clean(mta)
+        after = mta.postconf_n().out
+        values = mta.postconf(*owned)
+        defaults = mta.run("postconf", "-c", str(mta.conf), "-d", *NEUTRAL).out
         master = (mta.conf / "master.cf").read_text()
         refused = mta.send(SENDER, "user@req-plain.test", "must be encrypted\n")
         delivered = mta.send(SENDER, "user@pref.test", "may be encrypted\n")
         assert mta.wait(refused)[0].status == "deferred"
         assert mta.wait(delivered)[0].status == "sent"
-    assert master.count("\ndc_c2 unix ") == 1  # the second run replaced the first's
+    assert "\ndc_r2per5s_destination_rate_delay = 5s\n" in before  # 30 a minute
+    assert f"\ndefault_destination_rate_delay = {rate_of(100, 60)[1]}s\n" in before
+    assert "\nsmtp_connection_cache_on_demand = no\n" in before
+    assert re.findall(r"^dc_\S+", after, re.MULTILINE) == ["dc_c2_destination_concurrency_limit"]
+    assert {name: values[name] for name in NEUTRAL} == {
+        **NEUTRAL,
+        "smtp_connection_reuse_count_limit": "9",
+        "smtp_tls_connection_reuse": "yes",
+        "smtp_address_preference": "ipv6",
+    }
+    # Where the table sets nothing, the value written is Postfix's own.
+    assert defaults == "".join(f"{name} = {value}\n" for name, value in NEUTRAL.items())
+    assert re.findall(r"^dc_\S+", master, re.MULTILINE) == ["dc_c2"]  # the first run's gone
     assert received_by(plain, "user@req-plain.test") == []
     assert received_by(named, "user@pref.test") == [True]
 
@@ -342,24 +376,35 @@ def test_postfix_looks_up_the_keys_resolve_looks_up(
 ) -> None:
     """Parity of ``resolve`` with Postfix's own lookups: a socketmap listed first in
     smtp_tls_policy_maps records every key Postfix tries for each recipient; they are
-    :func:`destconfig.resolve.lookup_keys` of its domain, and the entry resolve finds is
-    the first of them the table has."""
+    :func:`destconfig.resolve.lookup_keys` of its domain, as map keys (an IPv6 address
+    tagged, ``[ipv6:...]``), and the entry resolve finds is the first of them the table
+    has. The IPv6 entry (the loopback server's address, IPv4-mapped, so that nothing
+    leaves) is routed by its transport line alone: its mail arrives only if Postfix
+    found that line too."""
     home = tmp_path / "home"
-    table = [("new", ".example.test", "--tls", "no"), ("new", "b.c.example.test", "--tls", "no")]
-    exported = export(home, table, tmp_path / "postfix")
     address = plain.address
+    mapped = f"[::ffff:{address}]"
+    table = [
+        ("new", ".example.test", "--tls", "no"),
+        ("new", "b.c.example.test", "--tls", "no"),
+        ("new", mapped, "--tls", "no", "--concurrency", "2"),
+    ]
+    exported = export(home, table, tmp_path / "postfix")
+    by_address = f"user@[IPv6:::ffff:{address}]"
     recipients = [
         "user@a.b.c.example.test",
         "user@B.C.Example.test",
         "user@example.test",
         "user@other.test",
         f"user@[{address}]",
+        by_address,
     ]
     recorder = SocketmapRecorder()
     seen: list[list[str]] = []
+    statuses = []
     try:
         with running(pki.ca_file, start=False) as mta:
-            for recipient in recipients:
+            for recipient in recipients[:-1]:  # the IPv6 one: by the export's transport line
                 mta.route(recipient.rpartition("@")[2].lower(), plain)
             mta.start()
             mta.install(exported)
@@ -373,7 +418,7 @@ def test_postfix_looks_up_the_keys_resolve_looks_up(
             mta.reload()
             for recipient in recipients:
                 before = len(recorder.lookups)
-                mta.wait(mta.send(SENDER, recipient, "which keys?\n"))
+                statuses.append(mta.wait(mta.send(SENDER, recipient, "which keys?\n"))[0].status)
                 # As asked (a socketmap gets the case as written; hash maps fold it).
                 asked = [key for name, key in recorder.lookups[before:] if name == "policy"]
                 seen.append([key.lower() for key in asked])
@@ -384,5 +429,9 @@ def test_postfix_looks_up_the_keys_resolve_looks_up(
         keys = lookup_keys(domain_of(recipient))
         # Postfix stops at the first key its maps have: the policy map's line for it.
         found = next((key for key in keys if key in entries), None)
-        assert tried == (keys if found is None else keys[: keys.index(found) + 1]), recipient
+        looked_up = keys if found is None else keys[: keys.index(found) + 1]
+        assert tried == [map_key(key) for key in looked_up], recipient
         assert resolve(Store(home).load(), recipient).key == found, recipient
+    assert seen[-1] == [f"[ipv6:::ffff:{address}]"]
+    assert statuses[-1] == "sent"
+    assert received_by(plain, by_address) == [False]

@@ -43,6 +43,11 @@ def _block(values: dict[str, Any]) -> dict[str, Any]:
     return block
 
 
+# The shaping file has no comments to keep these in (the Postfix export keeps them there).
+_NOT_IN_SHAPING = "not written: KumoMTA's shaping has no such setting"
+_NOT_SHAPED = frozenset({"bounce_validation", "bounce_profile"})
+
+
 def _losses(key: str, values: dict[str, Any]) -> list[Loss]:
     found = []
     for setting in settings.MTA_SETTINGS:
@@ -54,8 +59,12 @@ def _losses(key: str, values: dict[str, Any]) -> list[Loss]:
             continue
         reason = setting.mta.kumomta_loss(value)
         if reason is not None:
-            found.append(Loss(key, setting.name, reason))
+            found.append(Loss(key, setting.name, _reason(setting.name, reason)))
     return found
+
+
+def _reason(name: str, reason: str) -> str:
+    return _NOT_IN_SHAPING if name in _NOT_SHAPED else reason
 
 
 def render(table: Table) -> tuple[bytes, list[Loss]]:

@@ -5,7 +5,10 @@ holds ``name = value`` lines for ``postconf -e``, ``master.cf`` the smtp clones
 that carry the entries' limits. Postfix looks a domain up, then each ``.parent``
 nearest first, and an ``[address]`` once: the table's own order, with one trap
 handled here (an entry left at Default under a pattern gets a line of its own
-with the default entry's value, or Postfix would apply the pattern's).
+with the default entry's value, or Postfix would apply the pattern's). An IPv6
+address is keyed as Postfix looks a recipient's address literal up, ``[ipv6:...]``.
+Every main.cf parameter an export may write is written by each export (at Postfix's
+own value where the table sets nothing): ``postconf -e`` never removes one.
 
 Each entry's exact values travel in a comment, ``# destconfig KEY {json}``, in
 ``tls_policy`` (and the default entry's, the settings' and the profiles' in
@@ -16,14 +19,14 @@ find where an administrator edited a line against its comment (the line wins),
 and, on this module's own output, by the tests that hold the writer to the reader.
 
 What a setting loses in Postfix is worded in the catalogue
-(:data:`destconfig.settings.Mta`); the writer reports each loss once per entry.
+(:data:`destconfig.settings.Mta`), a recipient limit's here (:func:`rate_loss`), beside
+the delay it becomes; the writer reports each loss once per entry.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,7 +36,8 @@ from pydantic import ValidationError
 
 from destconfig import settings
 from destconfig.destinations import InvalidDestination, is_address, normalise
-from destconfig.formats.problems import FormatError, Problem, decoded, quote
+from destconfig.formats import limits
+from destconfig.formats.problems import FormatError, Problem, decoded, quote, too_many_entries
 from destconfig.gcpause import without_gc
 from destconfig.model import (
     RECIPIENT_PAIR,
@@ -52,6 +56,7 @@ TLS_POLICY, TRANSPORT, MAIN_CF, MASTER_CF = FILES = (
     "main.cf",
     "master.cf",
 )
+NESTED_COMMENT = "the destconfig comment is nested too deeply"
 HEADER = "# Written by destconfig export --format postfix; the next export replaces this file."
 MARK = "# destconfig "
 DEFAULT_KEY = "(Default)"
@@ -59,6 +64,7 @@ MAP_TYPES = ("hash", "lmdb", "cdb", "btree", "texthash")
 CLONE_PREFIX = "dc_"
 FAILED_COHORT_LIMIT = 10  # with a rate delay, one failure must not suspend the destination
 _PLAIN_TRANSPORTS = frozenset({"smtp"})  # what the default entry's mail goes through
+_IPV6_TAG = "ipv6:"  # an IPv6 address literal's tag, RFC 5321's "IPv6:" as Postfix folds it
 
 
 class Loss(NamedTuple):
@@ -123,14 +129,55 @@ def _tls_word(tls: Tls) -> str:
     return f"{word} match={settings.POSTFIX_VERIFY_MATCH}" if word == "verify" else word
 
 
+MOST_PER_DELIVERY = 50  # Postfix's own default_destination_recipient_limit
+_LOSE_PER_DELIVERY = 2  # one recipient per delivery would make Postfix count per recipient
+
+
+@functools.cache
 def rate_of(limit: int, minutes: int) -> tuple[int, int]:
-    """Recipients per delivery (at least 2: 1 would make Postfix count per recipient) and
-    the whole seconds between deliveries that keep *limit* per *minutes* as a bound."""
+    """Recipients per delivery R and the whole seconds d between deliveries for *limit*
+    recipients per *minutes*, so that no window of *minutes* holds more than *limit*.
+
+    Postfix waits d seconds after each delivery ends before the next begins (a rate
+    delay makes the concurrency 1), so any window of T seconds meets at most
+    ``T // d + 1`` deliveries, each of at most R recipients: the delay is the shortest
+    with ``(T // d + 1) * 2 <= limit``, then R the most (up to Postfix's default of 50)
+    that this delay still holds. A limit of 1 cannot be held (R is at least 2): one
+    delivery of 2 in each window of twice the period.
+    """
     seconds = 60 * minutes
-    per = limit // math.gcd(limit, seconds)  # the fewest recipients with whole seconds
-    while per < 2:
-        per *= 2
-    return per, per * seconds // limit
+    if limit < _LOSE_PER_DELIVERY:
+        return _LOSE_PER_DELIVERY, 2 * seconds
+    delay = seconds // (limit // _LOSE_PER_DELIVERY) + 1
+    per = min(MOST_PER_DELIVERY, limit // (seconds // delay + 1))
+    return per, delay
+
+
+@functools.cache
+def rate_loss(limit: int, minutes: int) -> str | None:
+    """What a recipient limit becomes on Postfix, worded as exactly what is guaranteed."""
+    if limit == 0:
+        return _loss_of("recipient_limit", (limit, minutes))
+    per, delay = rate_of(limit, minutes)
+    period = "minute" if minutes == 1 else f"{minutes} minutes"
+    deliveries = 60 * minutes // delay + 1
+    held = (
+        f"never more than {limit} recipients in any {period}"
+        if limit >= _LOSE_PER_DELIVERY
+        else f"a limit of 1 cannot be held: up to {per} recipients in any {period}"
+    )
+    plural = "delivery" if deliveries == 1 else "deliveries"
+    return (
+        f"{held}, as deliveries of at most {per} recipients each {delay} s after the last "
+        f"ended (at most {deliveries} {plural} in any {period}); a rate delay makes the "
+        "concurrency 1"
+    )
+
+
+def map_key(key: str) -> str:
+    """The map key Postfix looks a table key up by: an IPv6 address as the recipient's
+    domain literal has it, ``[ipv6:2001:db8::1]`` (the maps fold case)."""
+    return f"[{_IPV6_TAG}{key[1:]}" if key[0] == "[" and ":" in key else key
 
 
 def _ip_word(sort: IpSort) -> str:
@@ -138,8 +185,7 @@ def _ip_word(sort: IpSort) -> str:
     return f"{how} ipv{family}"
 
 
-@dataclass(frozen=True)
-class _Shape:
+class _Shape(NamedTuple):
     """The limits an entry sets itself: entries with the same shape share an smtp clone."""
 
     concurrency: int | None
@@ -149,28 +195,47 @@ class _Shape:
 
     @classmethod
     def of(cls, entry: Entry) -> _Shape | None:
-        rate = None
-        if entry.recipient_limit and entry.recipient_minutes:  # 0 cannot be said: a loss
-            rate = rate_of(entry.recipient_limit, entry.recipient_minutes)
-        shape = cls(
-            entry.max_host_concurrency, entry.max_messages_per_connection, rate, entry.ip_sort_pref
+        return _shape(
+            entry.max_host_concurrency,
+            entry.max_messages_per_connection,
+            entry.recipient_limit,
+            entry.recipient_minutes,
+            entry.ip_sort_pref,
         )
-        return None if shape == cls(None, None, None, None) else shape
 
-    @functools.cached_property
+    @property
     def name(self) -> str:
-        """A name that says the shape (stable from export to export)."""
-        parts = []
-        if self.concurrency is not None:
-            parts.append(f"c{self.concurrency}")
-        if self.messages is not None:
-            parts.append(f"m{self.messages}")
-        if self.rate is not None:
-            parts.append(f"r{self.rate[0]}per{self.rate[1]}s")
-        if self.ip is not None:
-            how, family = self.ip.value.lower().split("_v")
-            parts.append(f"{'p' if how == 'prefer' else 'o'}{family}")  # p4 prefer, o6 only
-        return CLONE_PREFIX + "_".join(parts)
+        return _clone_name(self)
+
+
+def _shape(
+    concurrency: int | None,
+    messages: int | None,
+    limit: int | None,
+    minutes: int | None,
+    ip: IpSort | None,
+) -> _Shape | None:
+    """The shape of these limits, ``None`` when they set none."""
+    rate = rate_of(limit, minutes) if limit and minutes else None  # 0 cannot be said: a loss
+    if concurrency is None and messages is None and rate is None and ip is None:
+        return None
+    return _Shape(concurrency, messages, rate, ip)
+
+
+@functools.cache
+def _clone_name(shape: _Shape) -> str:
+    """A name that says the shape (stable from export to export)."""
+    parts = []
+    if shape.concurrency is not None:
+        parts.append(f"c{shape.concurrency}")
+    if shape.messages is not None:
+        parts.append(f"m{shape.messages}")
+    if shape.rate is not None:
+        parts.append(f"r{shape.rate[0]}per{shape.rate[1]}s")
+    if shape.ip is not None:
+        how, family = shape.ip.value.lower().split("_v")
+        parts.append(f"{'p' if how == 'prefer' else 'o'}{family}")  # p4 prefer, o6 only
+    return CLONE_PREFIX + "_".join(parts)
 
 
 def _ancestors(key: str) -> Iterable[str]:
@@ -197,33 +262,92 @@ def _entry_json(entry: Entry) -> str:
     return _Written.of(entry).comment
 
 
-def _reuse_lines(messages: int, option: bool) -> list[str]:
-    """The smtp(8) settings of a messages-per-connection limit (as -o or main.cf lines)."""
-    pairs = (
-        [("smtp_connection_cache_on_demand", "no")]
-        if messages == 1
-        else [
-            ("smtp_connection_reuse_count_limit", str(messages - 1)),
-            ("smtp_tls_connection_reuse", "yes"),
-        ]
-    )
-    return [f"-o {name}={value}" if option else f"{name} = {value}" for name, value in pairs]
+# Postfix's own values of the main.cf parameters an export owns, written where the
+# table sets nothing: ``postconf -e`` never removes a parameter, so an earlier export's
+# value would otherwise stay in force.
+NEUTRAL = {
+    "smtp_tls_verify_cert_match": "hostname",
+    "smtp_connection_cache_on_demand": "yes",
+    "smtp_connection_reuse_count_limit": "0",
+    "smtp_tls_connection_reuse": "no",
+    "default_destination_rate_delay": "0s",
+    "default_destination_recipient_limit": "50",
+    "default_destination_concurrency_failed_cohort_limit": "1",
+    "smtp_address_preference": "any",
+}
 
 
-def _rate_lines(prefix: str, rate: tuple[int, int]) -> list[str]:
+def _reuse_pairs(messages: int) -> list[tuple[str, str]]:
+    """The smtp(8) settings of a messages-per-connection limit."""
+    if messages == 1:
+        return [("smtp_connection_cache_on_demand", "no")]
+    return [
+        ("smtp_connection_reuse_count_limit", str(messages - 1)),
+        ("smtp_tls_connection_reuse", "yes"),
+    ]
+
+
+def _rate_pairs(prefix: str, rate: tuple[int, int]) -> list[tuple[str, str]]:
     per, seconds = rate
     return [
-        f"{prefix}_destination_rate_delay = {seconds}s",
-        f"{prefix}_destination_recipient_limit = {per}",
-        f"{prefix}_destination_concurrency_failed_cohort_limit = {FAILED_COHORT_LIMIT}",
+        (f"{prefix}_destination_rate_delay", f"{seconds}s"),
+        (f"{prefix}_destination_recipient_limit", str(per)),
+        (f"{prefix}_destination_concurrency_failed_cohort_limit", str(FAILED_COHORT_LIMIT)),
     ]
+
+
+_REQUIRE_REASON = (
+    "inet_protocols in main.cf would change the whole instance: the line is written commented out"
+)
+
+
+def _default_lines(default: DefaultEntry) -> list[str]:
+    """main.cf's parameters for the default entry: every one the export owns, each at
+    the table's value or at Postfix's own (:data:`NEUTRAL`)."""
+    values = dict(NEUTRAL)
+    values["smtp_tls_security_level"] = settings.POSTFIX_TLS[default.tls]
+    if values["smtp_tls_security_level"] == "verify":
+        values["smtp_tls_verify_cert_match"] = "nexthop, hostname"
+    values["default_destination_concurrency_limit"] = str(default.max_host_concurrency)
+    values.update(_reuse_pairs(default.max_messages_per_connection))
+    if default.recipient_limit and default.recipient_minutes:
+        values.update(
+            _rate_pairs("default", rate_of(default.recipient_limit, default.recipient_minutes))
+        )
+    how, family = _ip_word(default.ip_sort_pref).split()
+    if how == "prefer":
+        values["smtp_address_preference"] = family
+    order = (
+        "smtp_tls_security_level",
+        "smtp_tls_verify_cert_match",
+        "default_destination_concurrency_limit",
+        "smtp_connection_cache_on_demand",
+        "smtp_connection_reuse_count_limit",
+        "smtp_tls_connection_reuse",
+        "default_destination_rate_delay",
+        "default_destination_recipient_limit",
+        "default_destination_concurrency_failed_cohort_limit",
+        "smtp_address_preference",
+    )
+    lines = [f"{name} = {values[name]}" for name in order]
+    if how != "prefer":
+        # inet_protocols would also change what the instance listens on: not written.
+        lines.append(f"# inet_protocols = {family}")
+    return lines
+
+
+def _loss_of(name: str, value: Any) -> str | None:
+    mta = settings.BY_NAME[name].mta
+    return None if mta is None else mta.postfix_loss(value)
 
 
 @functools.cache
 def _loss(name: str, value: Any) -> str | None:
-    """What Postfix loses of one value of a setting (worked out once per value)."""
-    mta = settings.BY_NAME[name].mta
-    return None if mta is None else mta.postfix_loss(value)
+    """What Postfix loses of one value of a setting (worked out once per value): the
+    catalogue's words, but a recipient limit's beside the delay it becomes."""
+    if name == "recipient_limit":
+        return rate_loss(*value)
+    return _loss_of(name, value)
 
 
 _REPORTED = frozenset(setting.name for setting in settings.MTA_SETTINGS)
@@ -244,40 +368,108 @@ def _pairs(values: Mapping[str, Any]) -> Pairs:
     return tuple(found)
 
 
-@dataclass(frozen=True)
-class _Written:
+class _Written(NamedTuple):
     """What the lines of one entry's values are (entries with equal values share it)."""
 
     comment: str  # the JSON after the key
     tls: str | None  # the policy word, None at Default
     shape: _Shape | None
     losses: Pairs
-    route: str = ""  # the transport map's value, with a shape
+    route: str  # the transport map's value, with a shape ("" without)
 
     @classmethod
     def of(cls, entry: Entry) -> _Written:
-        values = entry.__dict__
-        parts = []
-        losses = []
-        for name, value in values.items():
-            if value is None:
-                continue
-            member, reason = _member(name, value)
-            parts.append(member)
-            if name == "recipient_limit":
-                reason = _loss(name, (value, values["recipient_minutes"]))
-            if reason is not None:
-                losses.append((name, reason))
-        tls = None if entry.tls is None else _tls_word(entry.tls)
-        shape = _Shape.of(entry)
-        route = "" if shape is None else f"{shape.name}:"
-        return cls("{" + ",".join(parts) + "}", tls, shape, tuple(losses), route)
+        return _written(tuple(entry.__dict__.values()))
+
+
+_FIELDS = tuple(Entry.model_fields)
+# An entry's fields in two halves, the limits' first (a shape is worked out from those
+# alone): tables repeat each half's values far more often than whole entries.
+_SPLIT = 5
+assert _FIELDS[:_SPLIT] == (  # in this order: _half takes them apart so
+    "ip_sort_pref",
+    "max_host_concurrency",
+    "max_messages_per_connection",
+    "recipient_minutes",
+    "recipient_limit",
+)
+assert _FIELDS[-1] == "tls"
+
+
+class _Half(NamedTuple):
+    members: str  # the comment's members, comma-separated
+    losses: Pairs
+    shape: _Shape | None  # the limits' half only
+    route: str  # the limits' half only: the transport map's value, with a shape
+    tls: str | None  # the other half only
+
+
+_Halves = tuple[dict[tuple[Any, ...], _Half], dict[tuple[Any, ...], _Half]]
+
+
+def _half(fields: tuple[str, ...], values: tuple[Any, ...]) -> _Half:
+    parts = []
+    losses = []
+    minutes = None
+    for name, value in zip(fields, values, strict=True):
+        if value is None:
+            continue
+        member, reason = _member(name, value)
+        parts.append(member)
+        if name == "recipient_minutes":
+            minutes = value
+        elif name == "recipient_limit":
+            reason = _loss(name, (value, minutes))
+        if reason is not None:
+            losses.append((name, reason))
+    if fields[-1] == "tls":
+        tls = values[-1]
+        return _Half(",".join(parts), tuple(losses), None, "", _tls_word(tls) if tls else None)
+    ip, concurrency, messages, minutes, limit = values
+    shape = _shape(concurrency, messages, limit, minutes, ip)
+    route = "" if shape is None else f"{_clone_name(shape)}:"
+    return _Half(",".join(parts), tuple(losses), shape, route, None)
+
+
+def _written(values: tuple[Any, ...], halves: _Halves | None = None) -> _Written:
+    """The lines of an entry's *values* (its fields in order), each half of them worked
+    out once per *halves* (a render's); :func:`_written_plainly` says the same from the
+    model and the catalogue, and the tests hold the two equal."""
+    limits_halves, other_halves = halves if halves is not None else ({}, {})
+    first, second = values[:_SPLIT], values[_SPLIT:]
+    limits_half = limits_halves.get(first)
+    if limits_half is None:
+        limits_half = limits_halves[first] = _half(_FIELDS[:_SPLIT], first)
+    other = other_halves.get(second)
+    if other is None:
+        other = other_halves[second] = _half(_FIELDS[_SPLIT:], second)
+    members = limits_half.members
+    return _Written(
+        f"{{{members},{other.members}}}"
+        if members and other.members
+        else f"{{{members}{other.members}}}",
+        other.tls,
+        limits_half.shape,
+        limits_half.losses + other.losses,
+        limits_half.route,
+    )
+
+
+def _written_plainly(entry: Entry) -> _Written:
+    """:func:`_written` of *entry* from its model's JSON and the catalogue's losses."""
+    shape = _Shape.of(entry)
+    return _Written(
+        _compact(entry.model_dump(mode="json", exclude_none=True)),
+        None if entry.tls is None else _tls_word(entry.tls),
+        shape,
+        _pairs(entry.__dict__),
+        "" if shape is None else f"{shape.name}:",
+    )
 
 
 @functools.cache
 def _member(name: str, value: Any) -> tuple[str, str | None]:
-    """One value's member of the entry's JSON comment, and what Postfix loses of it
-    (worked out once per value: entries share most of their values)."""
+    """One value's member of the entry's JSON comment, and what Postfix loses of it."""
     if value is True or value is False:
         member = f'"{name}":{"true" if value else "false"}'
     elif isinstance(value, int):
@@ -288,51 +480,75 @@ def _member(name: str, value: Any) -> tuple[str, str | None]:
     return member, _loss(name, value) if reported else None
 
 
+@functools.cache
+def _pattern_losses(losses: Pairs, concurrency: int) -> Pairs:
+    """A pattern's losses with what its concurrency loses to the smtp service's process
+    limit, which every name under the pattern shares (in the one loss of the setting)."""
+    shared = (
+        f"the names under the pattern share the service's {concurrency} processes, where "
+        f"the appliance allows {concurrency} connections to each"
+    )
+    found = dict(losses)
+    name = "max_host_concurrency"
+    found[name] = f"{found[name]}; {shared}" if name in found else shared
+    return tuple(sorted(found.items(), key=lambda pair: _FIELDS.index(pair[0])))
+
+
 @without_gc
 def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     """The four files for *table*, their maps in *directory* (an absolute path)."""
     default = table.default
     default_losses = _pairs(dict(default))
+    if default.ip_sort_pref in (IpSort.REQUIRE_V4, IpSort.REQUIRE_V6):
+        default_losses += (("ip_sort_pref", _REQUIRE_REASON),)
     lost: list[tuple[str, Pairs]] = [(DEFAULT_KEY, default_losses)] if default_losses else []
     keys = table.sorted_keys()
     entries = table.entries
     default_word = _tls_word(default.tls)
     # Tables repeat a few sets of values many times: each is worked out once.
     known: dict[tuple[Any, ...], _Written] = {}
-    written = {}
-    for key in keys:
-        entry = entries[key]
-        values = tuple(entry.__dict__.values())
+    halves: _Halves = ({}, {})
+
+    def written(key: str) -> _Written:
+        values = tuple(entries[key].__dict__.values())
         found = known.get(values)
         if found is None:
-            found = known[values] = _Written.of(entry)
-        written[key] = found
+            found = known[values] = _written(values, halves)
+        return found
+
     # The patterns whose own line Postfix would find for a name under them.
-    own_tls = {key for key in keys if key[0] == "." and written[key].tls is not None}
-    shaped = {key for key in keys if key[0] == "." and written[key].shape is not None}
+    patterns = [(key, written(key)) for key in keys if key[0] == "."]
+    own_tls = {key for key, line in patterns if line.tls is not None}
+    shaped = {key for key, line in patterns if line.shape is not None}
 
     policy = [HEADER]
     transport = [HEADER]
-    served: dict[str, tuple[_Shape, list[str]]] = {}  # by the shape's name
+    served: dict[str, tuple[_Shape, list[str]]] = {}  # by the shape's transport
     for key in keys:
-        line = written[key]
-        policy.append(f"{MARK}{key} {line.comment}")
-        if line.losses:
-            lost.append((key, line.losses))
-        needed = (line.tls is None and own_tls) or (line.shape is None and shaped)
-        under = list(_ancestors(key)) if needed else ()
-        if line.tls is not None:
-            policy.append(f"{key} {line.tls}")
-        elif own_tls and any(pattern in own_tls for pattern in under):
-            policy.append(f"{key} {default_word}")  # Default, not the pattern's
-        shape = line.shape
+        values = tuple(entries[key].__dict__.values())
+        line = known.get(values)
+        if line is None:
+            line = known[values] = _written(values, halves)
+        comment, tls, shape, losses, route = line
+        if key[0] == "." and shape is not None and shape.concurrency is not None:
+            losses = _pattern_losses(losses, shape.concurrency)
+        if losses:
+            lost.append((key, losses))
+        name = map_key(key) if key[0] == "[" else key  # an address has no pattern above it
+        if tls is not None:
+            policy.append(f"{MARK}{key} {comment}\n{name} {tls}")
+        elif own_tls and any(pattern in own_tls for pattern in _ancestors(key)):
+            policy.append(f"{MARK}{key} {comment}\n{key} {default_word}")  # not the pattern's
+        else:
+            policy.append(f"{MARK}{key} {comment}")
         if shape is not None:
-            transport.append(f"{key} {line.route}")
-            routed = served.get(line.route)
+            transport.append(f"{name} {route}")
+            routed = served.get(route)
             if routed is None:
-                routed = served[line.route] = (shape, [])
-            routed[1].append(key)
-        elif shaped and any(pattern in shaped for pattern in under):
+                served[route] = (shape, [key])
+            else:
+                routed[1].append(key)
+        elif shaped and any(pattern in shaped for pattern in _ancestors(key)):
             transport.append(f"{key} smtp:")
 
     main = [
@@ -343,25 +559,8 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         f"{MARK}bounce_profiles {_compact(list(table.bounce_profiles))}",
         f"smtp_tls_policy_maps = {map_type}:{directory}/{TLS_POLICY}",
         f"transport_maps = {map_type}:{directory}/{TRANSPORT}",
-        f"smtp_tls_security_level = {settings.POSTFIX_TLS[default.tls]}",
+        *_default_lines(default),
     ]
-    if settings.POSTFIX_TLS[default.tls] == "verify":
-        main.append("smtp_tls_verify_cert_match = nexthop, hostname")
-    main.append(f"default_destination_concurrency_limit = {default.max_host_concurrency}")
-    main += _reuse_lines(default.max_messages_per_connection, option=False)
-    if default.recipient_limit and default.recipient_minutes:
-        main += _rate_lines("default", rate_of(default.recipient_limit, default.recipient_minutes))
-    how, family = _ip_word(default.ip_sort_pref).split()
-    if how == "prefer":
-        main.append(f"smtp_address_preference = {family}")
-    else:
-        # inet_protocols would also change what the instance listens on: not written.
-        main.append(f"# inet_protocols = {family}")
-        reason = (
-            "inet_protocols in main.cf would change the whole instance: the line is written "
-            "commented out"
-        )
-        lost.append((DEFAULT_KEY, (("ip_sort_pref", reason),)))
 
     master = [HEADER]
     for route in sorted(served):
@@ -370,12 +569,12 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         if shape.concurrency is not None:
             main.append(f"{name}_destination_concurrency_limit = {shape.concurrency}")
         if shape.rate is not None:
-            main += _rate_lines(name, shape.rate)
-        each = [shape.concurrency or default.max_host_concurrency for _ in keys_served]
-        master.append(f"{name} unix - - n - {max(1, sum(each))} smtp")
+            main += [f"{each} = {value}" for each, value in _rate_pairs(name, shape.rate)]
+        each = shape.concurrency or default.max_host_concurrency
+        master.append(f"{name} unix - - n - {each * len(keys_served)} smtp")
         options: list[str] = []
         if shape.messages is not None:
-            options += _reuse_lines(shape.messages, option=True)
+            options += [f"-o {each}={value}" for each, value in _reuse_pairs(shape.messages)]
         if shape.ip is not None:
             how, family = _ip_word(shape.ip).split()
             option = "smtp_address_preference" if how == "prefer" else "inet_protocols"
@@ -402,39 +601,65 @@ def written_here(data: bytes) -> bool:
 # --- reading ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     number: int
     text: str
 
 
-def _logical_lines(text: str) -> list[_Line]:
-    """Postfix's logical lines: one starts at non-space text, an indented line continues it.
+_MAPS = (TLS_POLICY, TRANSPORT)
+_LINES_PER_ENTRY = 8  # an export writes at most 5 lines of a file for one entry
 
-    Comment lines and blank lines are kept as they are (a comment never continues).
+
+def _logical_lines(text: str, name: str, files: _Files) -> tuple[list[_Line], list[_Line]]:
+    """Postfix's logical lines of file *name* (one starts at non-space text, an indented
+    line continues it; a comment or a blank line never continues), and its ``# destconfig``
+    comments; other comments and blank lines are not kept.
+
+    Bounded while reading: a file of more lines than :data:`_LINES_PER_ENTRY` times
+    :data:`~limits.MAX_ENTRIES` is refused before any is read, and a map's reading stops
+    at the first live line or comment beyond ``MAX_ENTRIES``, which is a problem.
     """
-    lines: list[_Line] = []
+    most = limits.MAX_ENTRIES
+    if text.count("\n") >= _LINES_PER_ENTRY * most:
+        files.problem(name, None, f"the file has more than {_LINES_PER_ENTRY * most} lines")
+        return [], []
+    counted = name in _MAPS
+    live: list[_Line] = []
+    marks: list[_Line] = []
+    continues = False  # whether an indented line continues the last live line
     for number, raw in enumerate(text.split("\n"), start=1):
         stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
-            lines.append(_Line(number, stripped))
-        elif raw[0] in " \t" and lines and lines[-1].text and not lines[-1].text.startswith("#"):
-            lines[-1].text += " " + stripped
+        if not stripped or stripped[0] == "#":
+            continues = False
+            if stripped.startswith(MARK):
+                marks.append(_Line(number, stripped))
+                if counted and len(marks) > most:
+                    files.problems.setdefault(name, []).append(too_many_entries(number))
+                    break
+        elif continues and raw[0] in " \t":
+            live[-1].text += " " + stripped
         else:
-            lines.append(_Line(number, stripped))
-    return lines
+            live.append(_Line(number, stripped))
+            continues = True
+            if counted and len(live) > most:
+                files.problems.setdefault(name, []).append(too_many_entries(number))
+                break
+    return live, marks
 
 
 @dataclass
 class _Files:
-    """The four files' logical lines, and the problems found in them, by file."""
+    """The four files' logical lines and ``# destconfig`` comments, and the problems
+    found in them, by file."""
 
-    lines: dict[str, list[_Line]] = field(default_factory=dict)
+    lines: dict[str, list[_Line]] = field(default_factory=dict)  # the live ones
+    marks: dict[str, list[_Line]] = field(default_factory=dict)
     problems: dict[str, list[Problem]] = field(default_factory=dict)
 
     def live(self, name: str) -> list[_Line]:
         """The lines Postfix reads in file *name*: neither blank nor a comment."""
-        return [line for line in self.lines.get(name, []) if line.text and line.text[0] != "#"]
+        return self.lines.get(name, [])
 
     def problem(self, name: str, line: int | None, reason: str) -> None:
         self.problems.setdefault(name, []).append(Problem(line, reason))
@@ -454,8 +679,9 @@ class Views:
 
     default: View
     keys: dict[str, View]
-    lines: dict[str, int]  # the policy or transport line that first names a key
+    lines: dict[str, tuple[str, int]]  # the file and line that first names a key
     notes: list[str]  # what the reader did not take (other transports, unknown parameters)
+    parameter_lines: dict[str, int] = field(default_factory=dict)  # main.cf's, by View field
 
 
 _PARAMETER = re.compile(r"([A-Za-z0-9_]+)\s*=\s*(.*)")
@@ -478,11 +704,19 @@ def _seconds(text: str) -> int | None:
 
 
 def _key(text: str, name: str, line: int, files: _Files) -> str | None:
+    """The table key of a map key (``[ipv6:...]`` read as the address it tags)."""
+    if text[:1] == "[" and text[1 : 1 + len(_IPV6_TAG)].lower() == _IPV6_TAG:
+        text = "[" + text[1 + len(_IPV6_TAG) :]
     try:
         return normalise(text)
     except InvalidDestination:
         files.problem(name, line, f"{quote(text)} is not a destination")
         return None
+
+
+def _duplicate(name: str, line: int, key: str, kept: int) -> str:
+    """The note on a map's second line for a key: postmap keeps the first (and warns)."""
+    return f"{name} line {line}: {key}: a second line for the destination; line {kept} is taken"
 
 
 def read_views(files: _Files) -> Views:
@@ -545,7 +779,7 @@ def read_views(files: _Files) -> Views:
                 files.problem(
                     MASTER_CF, line.number, "smtp_connection_reuse_count_limit is not a number"
                 )
-            else:
+            elif count:  # 0: Postfix sets no limit
                 messages = count + 1
         ip = None
         if "inet_protocols" in options:
@@ -561,7 +795,8 @@ def read_views(files: _Files) -> Views:
 
     notes: list[str] = []
     keys: dict[str, View] = {}
-    first: dict[str, int] = {}
+    first: dict[str, tuple[str, int]] = {}
+    policy_lines: dict[str, int] = {}
     for line in files.live(TLS_POLICY):
         words = line.text.split()
         if len(words) < 2:
@@ -573,8 +808,13 @@ def read_views(files: _Files) -> Views:
         key = _key(words[0], TLS_POLICY, line.number, files)
         if key is None:
             continue
-        keys[key] = replace(keys.get(key, View()), tls=" ".join(words[1:]))
-        first.setdefault(key, line.number)
+        if key in policy_lines:  # postmap keeps the first line of a key
+            notes.append(_duplicate(TLS_POLICY, line.number, key, policy_lines[key]))
+            continue
+        policy_lines[key] = line.number
+        keys[key] = View(tls=" ".join(words[1:]))
+        first[key] = (TLS_POLICY, line.number)
+    routed_lines: dict[str, int] = {}
     for line in files.live(TRANSPORT):
         words = line.text.split()
         if len(words) != 2 or ":" not in words[1]:
@@ -585,8 +825,12 @@ def read_views(files: _Files) -> Views:
         key = _key(words[0], TRANSPORT, line.number, files)
         if key is None:
             continue
+        if key in routed_lines:
+            notes.append(_duplicate(TRANSPORT, line.number, key, routed_lines[key]))
+            continue
+        routed_lines[key] = line.number
         service, _, nexthop = words[1].partition(":")
-        first.setdefault(key, line.number)
+        first.setdefault(key, (TRANSPORT, line.number))
         if nexthop:
             notes.append(
                 f"{TRANSPORT} line {line.number}: {key}: the next hop {quote(nexthop)} is not kept"
@@ -615,7 +859,7 @@ def read_views(files: _Files) -> Views:
         default_messages = 1
     elif "smtp_connection_reuse_count_limit" in params:
         count = number("smtp_connection_reuse_count_limit")
-        default_messages = None if count is None else count + 1
+        default_messages = count + 1 if count else None  # 0: Postfix sets no limit
     level = params.get("smtp_tls_security_level", ("",))[0] or None
     if level is not None and level not in _POLICIES:
         files.problem(
@@ -632,7 +876,21 @@ def read_views(files: _Files) -> Views:
         rate=rate("default"),
         ip=f"prefer {preference}" if preference in ("ipv4", "ipv6") else None,
     )
-    return Views(default, keys, first, notes)
+    parameter_lines = {}
+    for aspect, names in _DEFAULT_PARAMETERS.items():
+        at = [params[name][1] for name in names if name in params]
+        if at:
+            parameter_lines[aspect] = at[0]
+    return Views(default, keys, first, notes, parameter_lines)
+
+
+_DEFAULT_PARAMETERS = {  # a View field of the default, and the parameters saying it (first)
+    "tls": ("smtp_tls_security_level",),
+    "concurrency": ("default_destination_concurrency_limit",),
+    "messages": ("smtp_connection_reuse_count_limit", "smtp_connection_cache_on_demand"),
+    "rate": ("default_destination_recipient_limit", "default_destination_rate_delay"),
+    "ip": ("smtp_address_preference",),
+}
 
 
 def _split(data: Mapping[str, bytes | None]) -> _Files:
@@ -642,9 +900,11 @@ def _split(data: Mapping[str, bytes | None]) -> _Files:
         if raw is None:
             continue
         try:
-            files.lines[name] = _logical_lines(decoded(raw))
+            text = decoded(raw)
         except FormatError as error:
             files.problems[name] = list(error.problems)
+            continue
+        files.lines[name], files.marks[name] = _logical_lines(text, name, files)
     return files
 
 
@@ -669,13 +929,12 @@ _IP_BACK = {
 
 
 def recipients_of(rate: tuple[int, int]) -> tuple[int, int]:
-    """A recipient limit and its minutes for *rate* (recipients per delivery, seconds between):
-    the shortest period whose limit is whole, else 60 minutes rounded down."""
+    """The recipient limit and its minutes that *rate* (recipients per delivery, seconds
+    between deliveries) holds, as :func:`rate_of` counts: over the fewest whole minutes
+    that take in one delay (at most 60), the most recipients any window of them meets."""
     per, seconds = rate
-    for minutes in range(1, 61):
-        if (per * 60 * minutes) % seconds == 0:
-            return per * 60 * minutes // seconds, minutes
-    return max(1, per * 3600 // seconds), 60
+    minutes = min(60, max(1, -(-seconds // 60)))
+    return (60 * minutes // seconds + 1) * per, minutes
 
 
 def _values(view: View) -> dict[str, Any]:
@@ -715,14 +974,14 @@ def _comments(files: _Files) -> tuple[dict[str, tuple[Any, int]], dict[str, tupl
 
     def read(name: str) -> dict[str, tuple[Any, int]]:
         found: dict[str, tuple[Any, int]] = {}
-        for line in files.lines.get(name, []):
-            if not line.text.startswith(MARK):
-                continue
+        for line in files.marks.get(name, []):
             key, _, data = line.text[len(MARK) :].partition(" ")
             try:
                 found[key] = (json.loads(data), line.number)
-            except ValueError:
+            except ValueError:  # not JSON, or a number of more digits than Python converts
                 files.problem(name, line.number, "the destconfig comment is not JSON")
+            except RecursionError:
+                files.problem(name, line.number, NESTED_COMMENT)
         return found
 
     return read(TLS_POLICY), read(MAIN_CF)
@@ -748,7 +1007,8 @@ def parse(data: Mapping[str, bytes | None], directory: str = "") -> Imported:
         if files.problems:
             raise PostfixError(files.problems)
         warnings += live.notes
-        table = _live_wins(table, live, read_views(_split(expected)), warnings)
+        expected_views = read_views(_split(expected))
+        table = _live_wins(table, live, expected_views, warnings, files, directory)
     else:
         live = read_views(files)
         if files.problems:
@@ -760,14 +1020,18 @@ def parse(data: Mapping[str, bytes | None], directory: str = "") -> Imported:
     return Imported(table, warnings, whole)
 
 
-def _model(kind: type[Any], data: Any, name: str, line: int | None, files: _Files) -> Any:
+def _model(
+    kind: type[Any], data: Any, name: str, line: int | None, files: _Files, subject: str = ""
+) -> Any:
+    """*data* validated as *kind*, or ``None`` with each reason a problem on *line* of
+    file *name* (each prefixed with *subject*)."""
     try:
         return kind.model_validate(data)
     except ValidationError as error:
         for problem in error.errors():
             where = ".".join(str(part) for part in problem["loc"])
             message = str(problem["msg"]).removeprefix("Value error, ")
-            files.problem(name, line, f"{where}: {message}" if where else message)
+            files.problem(name, line, subject + (f"{where}: {message}" if where else message))
         return None
 
 
@@ -812,45 +1076,82 @@ def _unedited(name: str, found: bytes | None, expected: bytes) -> bool:
     return kept(found) == kept(expected)
 
 
-def _live_wins(table: Table, live: Views, expected: Views, warnings: list[str]) -> Table:
+def _where(live: Views, key: str) -> tuple[str, int | None]:
+    """The file and line that first name *key* (tls_policy's, with no line for it)."""
+    return live.lines.get(key, (TLS_POLICY, None))
+
+
+def _live_wins(
+    table: Table, live: Views, expected: Views, warnings: list[str], files: _Files, directory: str
+) -> Table:
     """*table* (from the comments) with each setting whose live line says otherwise than
-    the *expected* lines taken from the line, and a warning for each."""
+    the *expected* lines taken from the line, and a warning for each naming the file and
+    line; a value the table cannot hold is a problem on that line.
+
+    The default entry is read first: where it changed, the entries' lines are compared
+    with what the table with the new default entry writes, so that a line written for an
+    entry left at Default (the default entry's TLS, under a pattern) now holds its own
+    value, which Postfix keeps applying.
+    """
+    default_warnings: list[str] = []
+    default = _live_default(table.default, live, expected, default_warnings, files)
+    if default is not None and default != table.default:
+        moved = table.model_copy(update={"default": default})
+        expected = read_views(_split(render(moved, directory).files))
     entries = dict(table.entries)
     for key in sorted(set(expected.keys) | set(live.keys)):
         said, found = expected.keys.get(key, View()), live.keys.get(key, View())
         if said == found:
             continue
-        where = f"line {live.lines[key]}: " if key in live.lines else ""
+        name, line = _where(live, key)
+        where = f"{name} line {line}: " if line is not None else ""
         values = dict(entries[key]) if key in entries else {}
         new = _values(found)
         for aspect, names in _ASPECTS.items():
             if getattr(said, aspect) == getattr(found, aspect):
                 continue
-            for name in names:
-                values[name] = new.get(name)
+            for each in names:
+                values[each] = new.get(each)
             warnings.append(
                 f"{where}{key}: {names[0]}: the Postfix line differs from its comment; "
                 "the line is taken"
             )
-        entry = Entry.model_validate(settle_limits(values))
-        entries[key] = entry
-    default_values = dict(table.default)
+        entry = _model(Entry, settle_limits(values), name, line, files, f"{key}: ")
+        if entry is not None:
+            entries[key] = entry
+    warnings += default_warnings
+    if default is None:  # a problem: nothing is imported
+        return table
+    result: Table = table.model_copy(update={"entries": entries, "default": default})
+    return result
+
+
+def _live_default(
+    default: DefaultEntry, live: Views, expected: Views, warnings: list[str], files: _Files
+) -> DefaultEntry | None:
+    """*default* with each setting whose main.cf parameter says otherwise taken from it."""
+    default_values = dict(default)
     new = _values(live.default)
+    line = None
     for aspect, names in _ASPECTS.items():
         if getattr(expected.default, aspect) == getattr(live.default, aspect):
             continue
-        for name in names:
-            if name in new:
-                default_values[name] = new[name]
-            elif name in RECIPIENT_PAIR:  # the only ones the default entry may lack
-                default_values[name] = None
+        for each in names:
+            if each in new:
+                default_values[each] = new[each]
+            elif each in RECIPIENT_PAIR:  # the only ones the default entry may lack
+                default_values[each] = None
+        at = live.parameter_lines.get(aspect)
+        line = line if at is None or (line is not None and line < at) else at
+        where = f"{MAIN_CF} line {at}" if at is not None else MAIN_CF
         warnings.append(
-            f"{MAIN_CF}: {DEFAULT_KEY}: {names[0]}: the parameter differs from its comment; "
+            f"{where}: {DEFAULT_KEY}: {names[0]}: the parameter differs from its comment; "
             "the parameter is taken"
         )
-    default = DefaultEntry.model_validate(default_values)
-    result: Table = table.model_copy(update={"entries": entries, "default": default})
-    return result
+    found: DefaultEntry | None = _model(
+        DefaultEntry, default_values, MAIN_CF, line, files, f"{DEFAULT_KEY}: "
+    )
+    return found
 
 
 def _approximate(live: Views, files: _Files, warnings: list[str]) -> Table:
@@ -858,11 +1159,11 @@ def _approximate(live: Views, files: _Files, warnings: list[str]) -> Table:
     entries: dict[str, Entry] = {}
     for key in sorted(live.keys):
         values = _values(live.keys[key])
-        line = live.lines.get(key)
+        file, line = _where(live, key)
         for name in values:
             if name != "recipient_minutes":
                 warnings.append(f"line {line}: {key}: {name}: read approximately from Postfix")
-        entry = _model(Entry, settle_limits(values), TRANSPORT, line, files)
+        entry = _model(Entry, settle_limits(values), file, line, files, f"{key}: ")
         if entry is not None:
             entries[key] = entry
     default_values = dict(DefaultEntry())
@@ -870,7 +1171,7 @@ def _approximate(live: Views, files: _Files, warnings: list[str]) -> Table:
         default_values[name] = value
         if name != "recipient_minutes":
             warnings.append(f"{MAIN_CF}: {DEFAULT_KEY}: {name}: read approximately from Postfix")
-    default = _model(DefaultEntry, default_values, MAIN_CF, None, files)
+    default = _model(DefaultEntry, default_values, MAIN_CF, None, files, f"{DEFAULT_KEY}: ")
     if default is None:
         return Table()
     return Table(entries=entries, default=default, settings=Settings())
