@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-from destconfig import __version__
+    from destconfig.store import Store
+
+from destconfig import __version__, messages
 from destconfig.console import TextSink, escape_lines, program_error
+from destconfig.dialogue.release import NAMES as RELEASE_NAMES
 from destconfig.env import Environment, default_home
 from destconfig.exitstatus import ExitStatus
 from destconfig.gcpause import keep
@@ -34,7 +37,7 @@ def _hostname(value: str) -> str:
     return value
 
 
-_VALUED = frozenset({"--home", "--hostname", "--ca-file", "--tls-timeout", "--level"})
+_VALUED = frozenset({"--home", "--hostname", "--ca-file", "--tls-timeout", "--level", "--release"})
 
 
 def _setting(value: str) -> tuple[str, str]:
@@ -129,6 +132,12 @@ def build_parser(env: Environment, *, with_commands: bool = True) -> argparse.Ar
         "group:NAME, machine:NAME)",
     )
     parser.add_argument(
+        "--release",
+        choices=RELEASE_NAMES,
+        help="the appliance release whose dialogue the shell speaks (default: the home's "
+        "setting, which destconfig setup --release keeps; else seed)",
+    )
+    parser.add_argument(
         "--no-echo",
         action="store_true",
         help="with piped input, do not echo the answers after the prompts",
@@ -165,8 +174,7 @@ def build_parser(env: Environment, *, with_commands: bool = True) -> argparse.Ar
         "--level",
         default=argparse.SUPPRESS,
         metavar="LEVEL",
-        help="in a cluster home: the level to change or read (cluster, group:NAME, "
-        "machine:NAME)",
+        help="in a cluster home: the level to change or read (cluster, group:NAME, machine:NAME)",
     )
     replay = commands.add_parser(
         "replay",
@@ -204,6 +212,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except BrokenPipeError:
         _silence_stdout(env)
         return ExitStatus.FAILED
+    except KeyboardInterrupt:  # the shell and `cluster apply` handle their own
+        with contextlib.suppress(OSError):
+            program_error(env.stderr, messages.INTERRUPTED)
+            env.stderr.flush()
+        return ExitStatus.INTERRUPTED
 
 
 def _parse(parser: argparse.ArgumentParser, words: list[str]) -> argparse.Namespace:
@@ -253,6 +266,7 @@ def _main(words: list[str], env: Environment) -> int:
             echo=not args.no_echo,
             ca_file=args.ca_file,
             tls_timeout=args.tls_timeout,
+            release=args.release,
         )
         return run_shell(home, options, env)
     return run_command(args, env, home)
@@ -306,6 +320,18 @@ def _silence_stdout(env: Environment) -> None:
     os.close(devnull)
 
 
+def _home_release(store: Store, env: Environment) -> str | None:
+    """The release the home keeps; a settings file that cannot be read is a warning, and
+    the seed's dialogue is spoken (as a commit only warns that it cannot prune)."""
+    from destconfig.store import StoreError
+
+    try:
+        return store.release()
+    except StoreError as error:
+        program_error(env.stderr, f"warning: {error}; the seed release's dialogue is spoken")
+        return None
+
+
 def run_shell(home: Path, options: ShellOptions, env: Environment) -> int:
     """The interactive shell on *home*, once the home and the CA file are found usable."""
     from destconfig.cluster.home import is_member
@@ -322,6 +348,8 @@ def run_shell(home: Path, options: ShellOptions, env: Environment) -> int:
     try:
         store.prepare()
         committed = store.load_committed()
+        if options.release is None:
+            options = options._replace(release=_home_release(store, env))
         keep()  # the committed table lives as long as the session
     except StoreError as error:
         program_error(env.stderr, str(error))

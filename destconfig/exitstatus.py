@@ -25,3 +25,5 @@ class ExitStatus(IntEnum):
     """A replay that failed, or standard output whose reader went away."""
     USAGE = 2
     """A usage error, or a configuration or home that cannot be used."""
+    INTERRUPTED = 130
+    """Ctrl-C outside the shell's own handling (128 + SIGINT, as the shells report it)."""

@@ -26,6 +26,17 @@ def not_found(dest: str) -> str:
     return f'"{dest}" was not found in the destination control table.'
 
 
+def dane_needs_tls(dest: str) -> str:
+    """The DANE rule refused (*dest* a stored key, or ``(Default)``): named once for every
+    path that can break it (import, the one-shot options, the shell, the model)."""
+    return f"{dest}: DANE Opportunistic or Mandatory needs TLS; with TLS No, DANE must be No"
+
+
+def release_kept(release: str) -> str:
+    """``setup --release``: the home's appliance release, now kept."""
+    return f"The shell speaks the dialogue of release {release}."
+
+
 def already_exists(dest: str) -> str:
     return f'An entry for "{dest}" already exists.'
 
@@ -87,9 +98,14 @@ def rollback_kept(keep: int, removed: int) -> str:
         text += f" {removed} older {'copy was' if removed == 1 else 'copies were'} removed."
     return text
 
+
 # A commit refused because another session (or administrator) committed first.
 CONFLICT = (
     "The configuration was committed by another session since this session started.\n"
     "Nothing was committed; your changes are still pending. Use 'clearchanges' to start\n"
     "again from the configuration committed now."
 )
+
+INTERRUPTED = "interrupted: nothing more was done (a commit under way is whole or not made)"
+"""Ctrl-C reaching the program's top: the store's writes are atomic, so whatever was
+being committed is either in place or not."""

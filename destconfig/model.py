@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from destconfig.destinations import InvalidDestination, all_stored, is_stored, normalise
+from destconfig.messages import dane_needs_tls
 
 CONCURRENCY = (1, 1000)
 MESSAGES_PER_CONNECTION = (1, 1000)
@@ -64,6 +65,14 @@ class Tls(StrEnum):
     PREFERRED_VERIFY = "PREFERRED_VERIFY"
     REQUIRED_VERIFY = "REQUIRED_VERIFY"
     REQUIRED_VERIFY_HOSTED = "REQUIRED_VERIFY_HOSTED"
+
+
+class Dane(StrEnum):
+    """DANE (TLSA-authenticated TLS), in the order of the appliance's menu (file numbers 0..2)."""
+
+    NO = "NO"
+    OPPORTUNISTIC = "OPPORTUNISTIC"
+    MANDATORY = "MANDATORY"
 
 
 Concurrency = Annotated[int, Field(ge=CONCURRENCY[0], le=CONCURRENCY[1], strict=True)]
@@ -130,6 +139,7 @@ class Entry(_Frozen):
     bounce_validation: bool | None = None
     bounce_profile: ProfileName | None = None
     tls: Tls | None = None
+    dane: Dane | None = None
 
     @property
     def has_limits(self) -> bool:
@@ -169,12 +179,57 @@ class DefaultEntry(_Frozen):
     limit_apply: LimitApply = LimitApply.SYSTEM
     bounce_validation: bool = False
     tls: Tls = Tls.NO
+    # Left out of a document while No (a file from before DANE reads and writes the same);
+    # model_dump() leaves it out too: read default.dane, or effective(), not a dump.
+    dane: Dane = Field(default=Dane.NO, exclude_if=lambda dane: dane is Dane.NO)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if (self.recipient_limit is None) != (self.recipient_minutes is None):
             raise ValueError("recipient_limit and recipient_minutes go together")
         return self
+
+
+UNWRITTEN_DEFAULTS: dict[str, Any] = {"dane": Dane.NO}
+"""The default entry's values its documents leave out: written only when changed, so that a
+table from before the setting existed reads and writes as it did."""
+
+DEFAULT_NAME = "(Default)"  # how a refusal names the default entry
+
+
+def without_tls(tls: Tls, dane: Dane) -> bool:
+    """The DANE rule: DANE Opportunistic or Mandatory needs TLS to be attempted, so with
+    the effective TLS No the effective DANE must be No."""
+    return tls is Tls.NO and dane is not Dane.NO
+
+
+def dane_conflicts(
+    default_tls: Tls, default_dane: Dane, entries: Iterable[tuple[str, Tls | None, Dane | None]]
+) -> Iterator[str]:
+    """The destinations (:data:`DEFAULT_NAME` for the default entry) that break the DANE
+    rule, from the default's values and each entry's own ``(key, tls, dane)``."""
+    if without_tls(default_tls, default_dane):
+        yield DEFAULT_NAME
+    for key, tls, dane in entries:
+        if without_tls(default_tls if tls is None else tls, default_dane if dane is None else dane):
+            yield key
+
+
+def dane_refusal(default: DefaultEntry, entries: Mapping[str, Entry]) -> str | None:
+    """The refusal of the first destination of *entries* (or the default) that breaks the
+    DANE rule under *default*; ``None`` when none does."""
+    # With the default's TLS on and its DANE No, only an entry's own DANE can break it:
+    # most tables have none.
+    if (
+        default.tls is not Tls.NO
+        and default.dane is Dane.NO
+        and all(entry.dane is None or entry.dane is Dane.NO for entry in entries.values())
+    ):
+        return None
+    rows = ((key, entry.tls, entry.dane) for key, entry in entries.items())
+    for key in dane_conflicts(default.tls, default.dane, rows):
+        return dane_needs_tls(key)
+    return None
 
 
 FACTORY_DEFAULT = DefaultEntry.model_construct()  # the field defaults, valid as they are
@@ -278,6 +333,13 @@ class Table(_Frozen):
                     f"entry {key!r} uses bounce profile {entry.bounce_profile!r}, "
                     "which is not a known profile"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _dane(self) -> Self:
+        refusal = dane_refusal(self.default, self.entries)
+        if refusal is not None:
+            raise ValueError(refusal)
         return self
 
     # Operations: each returns a new table and keeps this one as it was.

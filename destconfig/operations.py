@@ -9,13 +9,14 @@ profiles join the known ones) cannot differ between the two.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from destconfig.console import escape
 from destconfig.formats.problems import FormatError, quote
 from destconfig.messages import TABLE_NOT_CHANGED, already_exists, error_lines, not_found
+from destconfig.model import dane_refusal
 from destconfig.render.detail import render_default, render_entry
 
 if TYPE_CHECKING:
@@ -49,13 +50,22 @@ def require_existing(table: Table, key: str) -> Entry:
     return entry
 
 
+def _dane_kept(default: DefaultEntry, entries: Mapping[str, Entry]) -> None:
+    """A change that breaks the DANE rule (the model's) is refused whole."""
+    refusal = dane_refusal(default, entries)
+    if refusal is not None:
+        raise Refused(refusal)
+
+
 def new_entry(table: Table, key: str, entry: Entry) -> Table:
     require_new(table, key)
+    _dane_kept(table.default, {key: entry})
     return table.with_entry(key, entry)
 
 
 def edit_entry(table: Table, key: str, entry: Entry) -> Table:
     require_existing(table, key)
+    _dane_kept(table.default, {key: entry})
     return table.with_entry(key, entry)
 
 
@@ -69,6 +79,7 @@ def delete_entries(table: Table, keys: Sequence[str]) -> Table:
 
 
 def set_default(table: Table, default: DefaultEntry) -> Table:
+    _dane_kept(default, table.entries)
     return table.with_default(default)
 
 
@@ -97,6 +108,7 @@ def imported(current: Table, loaded: Table, *, full: bool) -> Table:
     table file replaces the default entry and the entries; the global settings
     stay, and the profiles the file uses join the known ones.
     """
+    _dane_kept(loaded.default, loaded.entries)
     if full:
         return loaded
     return current.model_copy(
@@ -110,11 +122,14 @@ def imported(current: Table, loaded: Table, *, full: bool) -> Table:
 
 def merged(current: Table, loaded: Table, *, replace_default: bool) -> Table:
     """The file's entries added to (or replacing) the current ones; its profiles join."""
+    entries = {**current.entries, **loaded.entries}
+    default = loaded.default if replace_default else current.default
+    _dane_kept(default, entries)
     return current.model_copy(
         update={
-            "entries": {**current.entries, **loaded.entries},
+            "entries": entries,
             "bounce_profiles": _joined_profiles(current, loaded),
-            "default": loaded.default if replace_default else current.default,
+            "default": default,
         }
     )
 

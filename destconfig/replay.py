@@ -14,6 +14,9 @@ a regular file of at most :data:`MAX_TRANSCRIPT_BYTES` of UTF-8 text without
 NUL bytes, and its ``NAME.files/`` holds only regular files (each within the
 table readers' limit) and directories, found without following symbolic links.
 Anything else is refused with a one-line reason before the shell starts.
+
+A transcript speaks the seed release's dialogue unless its name says another:
+``releaseNAME-....txt`` (``release13-new.txt``) is replayed with ``--release NAME``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from destconfig.console import Console, escape
+from destconfig.dialogue import release as releases
 from destconfig.dialogue.reader import StreamReader
 from destconfig.env import Environment
 from destconfig.exitstatus import ExitStatus
@@ -205,8 +209,10 @@ def replay_text(
     values: Mapping[str, str] | None = None,
     ca_file: Path | None = None,
     network: Network | None = None,
+    release: str | None = None,
 ) -> Difference | None:
-    """Replay one transcript; ``None`` when it passes.
+    """Replay one transcript (in *release*'s dialogue; ``None``: the seed's); ``None``
+    when it passes.
 
     *files*, a transcript's ``NAME.files/``, is copied into the temporary home's
     ``configuration/`` first (see :func:`copy_files`); :class:`ReplayError` when
@@ -238,7 +244,7 @@ def replay_text(
         reader = StreamReader(answers, console)
         session = Session(
             env,
-            ShellOptions(ca_file=ca_file),
+            ShellOptions(ca_file=ca_file, release=release),
             store=store,
             committed=store.load(),
             console=console,
@@ -258,15 +264,25 @@ def files_for(transcript: Path) -> Path:
     return transcript.with_name(transcript.name.removesuffix(".txt") + FILES_SUFFIX)
 
 
+def release_of(transcript: Path) -> str | None:
+    """The release a transcript's name gives (``release13-new.txt``: ``13``), else ``None``."""
+    for name in releases.NAMES:
+        if name != releases.SEED and transcript.name.startswith(f"release{name}-"):
+            return name
+    return None
+
+
 def replay_file(
     path: Path, *, values: Mapping[str, str] | None = None, ca_file: Path | None = None
 ) -> Difference | None:
-    """Replay the transcript at *path* with its ``NAME.files/``.
+    """Replay the transcript at *path* with its ``NAME.files/``, in its name's release.
 
     :class:`ReplayError` (or :class:`OSError`) when either cannot be used.
     """
     text = read_transcript(path)
-    return replay_text(text, files_for(path), values=values, ca_file=ca_file)
+    return replay_text(
+        text, files_for(path), values=values, ca_file=ca_file, release=release_of(path)
+    )
 
 
 def read_transcript(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""The catalogue of an entry's ten settings, each described once.
+"""The catalogue of an entry's eleven settings, each described once.
 
 A setting's record says what the program knows of it besides the model's rules:
 its name (the model names its fields after the keys of the appliance's table
@@ -16,12 +16,12 @@ The rules between settings are the model's (:data:`~destconfig.model.RECIPIENT_P
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from destconfig import model, words
-from destconfig.model import IpSort, LimitApply, LimitType, Tls
+from destconfig.model import Dane, IpSort, LimitApply, LimitType, Tls
 
 
 class BadValue(Exception):
@@ -164,6 +164,34 @@ KUMOMTA_TLS = {
     Tls.REQUIRED_VERIFY_HOSTED: "Required",
 }
 """KumoMTA's ``enable_tls`` of each setting."""
+POSTFIX_DANE = {Dane.OPPORTUNISTIC: "dane", Dane.MANDATORY: "dane-only"}
+"""The TLS policy of a DANE setting, in place of the TLS setting's (DANE No: the TLS one)."""
+POSTFIX_DNSSEC = "smtp_dns_support_level = dnssec"
+"""The main.cf line both DANE policies need (Postfix trusts TLSA records only then)."""
+
+
+def postfix_policy(tls: Tls, dane: Dane) -> str:
+    """The TLS policy word (without ``match=``) of effective *tls* and *dane*."""
+    return POSTFIX_DANE.get(dane) or POSTFIX_TLS[tls]
+
+
+POSTFIX_DANE_BACK = {word: dane for dane, word in POSTFIX_DANE.items()}
+
+
+def postfix_dane(policy: str | None) -> Dane:
+    """The DANE setting a TLS policy (a map's value, or a level: ``dane``, ``may ...``) says."""
+    return Dane.NO if policy is None else POSTFIX_DANE_BACK.get(policy.split()[0], Dane.NO)
+
+
+def uses_dane(policies: Iterable[str | None]) -> bool:
+    """Whether any of these policy words is a DANE one (main.cf then needs dnssec)."""
+    return any(policy in POSTFIX_DANE_BACK for policy in policies)
+
+
+KUMOMTA_DANE = frozenset({Dane.OPPORTUNISTIC, Dane.MANDATORY})
+"""The DANE settings written ``enable_dane = true`` (KumoMTA has one DANE mode)."""
+DANE_SHOWN = {Dane.NO: "No", Dane.OPPORTUNISTIC: "Opportunistic", Dane.MANDATORY: "Mandatory"}
+"""How a person is shown each DANE setting (the appliance's menu words)."""
 POSTFIX_INITIAL_CONCURRENCY = 5  # initial_destination_concurrency's default
 
 _TLS_POSTFIX_LOSSES = {
@@ -174,6 +202,15 @@ _TLS_POSTFIX_LOSSES = {
     Tls.REQUIRED_VERIFY: "the names differ: the appliance accepts a common name matching "
     "the domain even beside SAN names; Postfix ignores the common name when there are SAN "
     "names and accepts one matching the MX host",
+}
+_DANE_POSTFIX_LOSSES = {
+    Dane.OPPORTUNISTIC: "Postfix's dane policy takes the place of the TLS setting: where no "
+    "usable TLSA records are published it delivers as may (Preferred), whatever the TLS "
+    "setting says",
+}
+_DANE_KUMOMTA_LOSSES = {
+    Dane.MANDATORY: "KumoMTA has no DANE-only mode: where no usable TLSA records are published "
+    "it delivers as enable_tls says instead of queueing",
 }
 _TLS_KUMOMTA_LOSSES = {
     Tls.PREFERRED_VERIFY: "the same deliveries as Preferred; that the certificate verified "
@@ -395,6 +432,25 @@ SETTINGS: tuple[Setting, ...] = (
             _TLS_KUMOMTA_LOSSES.get,
         ),
     ),
+    Setting(
+        "dane",
+        # The file numbers the settings 0 to 2, in the order of the appliance's menu.
+        _choice(
+            {dane: (str(number), dane.value) for number, dane in enumerate(Dane)},
+            "{0} ({1})",
+            DANE_SHOWN.__getitem__,
+            typed=1,
+        ),
+        Option("--dane", "SETTING", "NO, OPPORTUNISTIC or MANDATORY (words only; needs TLS)"),
+        Line("DANE Support"),
+        mta=Mta(
+            "smtp_tls_policy_maps (smtp_tls_security_level for the default entry): dane, or "
+            f"dane-only for Mandatory, in place of the TLS policy; {POSTFIX_DNSSEC} in main.cf",
+            "enable_dane = true",
+            _DANE_POSTFIX_LOSSES.get,
+            _DANE_KUMOMTA_LOSSES.get,
+        ),
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -407,13 +463,17 @@ def _in_order(names: str) -> tuple[Setting, ...]:
 
 
 # Each view's order.
-IN_DETAIL = _in_order(
+_DETAIL = (
     "ip_sort_pref max_host_concurrency max_messages_per_connection recipient_limit "
-    "limit_type limit_apply tls bounce_validation bounce_profile"
+    "limit_type limit_apply tls {} bounce_validation bounce_profile"
 )
+IN_DETAIL = _in_order(_DETAIL.format(""))
+"""DETAIL's lines as the seed-era appliance shows them (no DANE line)."""
+IN_DETAIL_RELEASE13 = _in_order(_DETAIL.format("dane"))
+"""DETAIL's lines in release 13: ``DANE Support`` right after ``TLS Support``."""
 IN_OPTIONS = _in_order(
     "max_host_concurrency max_messages_per_connection recipient_limit recipient_minutes "
-    "limit_type limit_apply tls bounce_validation bounce_profile ip_sort_pref"
+    "limit_type limit_apply tls dane bounce_validation bounce_profile ip_sort_pref"
 )
 MTA_SETTINGS = tuple(setting for setting in SETTINGS if setting.mta is not None)
 """The settings an MTA export reports on, in the table file's order."""

@@ -20,8 +20,9 @@ order whatever the clock says) and has beside it the time and comment of the
 commit that made it: the store records those of ``config.toml`` in
 ``config.commit`` with the file's digest, so that a file put in place by other
 means is never taken for the commit's. Only the newest copies are kept
-(``settings.toml``). What ``rollback/`` holds is read without trusting it: names
-that are not a copy's, and files that are not regular, are passed over, and
+(``settings.toml``, which also keeps the shell's appliance release). What
+``rollback/`` holds is read without trusting it: names that are not a copy's,
+and files that are not regular, are passed over, and
 every read is bounded. ``rollback/`` itself is never followed if a link: copies
 kept through it would land wherever it points.
 
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from destconfig.console import escape
+from destconfig.dialogue import release as releases
 from destconfig.formats.limits import MAX_ENTRIES, MAX_FILE_BYTES
 from destconfig.formats.problems import FormatError
 from destconfig.safeio import (
@@ -189,14 +191,30 @@ def format_time(when: datetime) -> str:
     return when.strftime(TIME_FORMAT)
 
 
-def settings_text(keep: int) -> bytes:
-    """``settings.toml`` as the store writes it."""
-    return f"[rollback]\nkeep = {keep}\n".encode()
+@dataclass(frozen=True)
+class HomeSettings:
+    """What ``settings.toml`` says; ``None`` where it says nothing."""
+
+    keep: int | None = None  # rollback copies kept
+    release: str | None = None  # the shell's appliance release
 
 
-def _parse_keep(data: bytes, shown: str) -> int:
-    """The number of rollback copies ``settings.toml`` keeps; :class:`StoreError` when it
-    is not a settings file (an unknown key too: a misspelt one must not go unnoticed)."""
+def settings_text(keep: int | None, release: str | None = None) -> bytes:
+    """``settings.toml`` as the store writes it (a section only for what is set)."""
+    sections = []
+    if keep is not None:
+        sections.append(f"[rollback]\nkeep = {keep}\n")
+    if release is not None:
+        sections.append(f'[shell]\nrelease = "{release}"\n')
+    return "\n".join(sections).encode()
+
+
+_SETTINGS_KEYS = {"rollback": {"keep"}, "shell": {"release"}}
+
+
+def _parse_settings(data: bytes, shown: str) -> HomeSettings:
+    """What ``settings.toml`` says; :class:`StoreError` when it is not a settings file (an
+    unknown key too: a misspelt one must not go unnoticed)."""
     import tomllib
 
     def bad(reason: str) -> StoreError:
@@ -212,19 +230,24 @@ def _parse_keep(data: bytes, shown: str) -> int:
         raise bad("it is nested too deeply") from None
     except ValueError as error:  # TOMLDecodeError, or a number too long to convert
         raise bad(escape(str(error))) from None
-    unknown = sorted(set(document) - {"rollback"})
+    unknown = sorted(set(document) - set(_SETTINGS_KEYS))
     if unknown:
         raise bad(f"unknown setting {escape(unknown[0])}")
-    section = document.get("rollback", {})
-    if not isinstance(section, dict):
-        raise bad("rollback must be a table ([rollback])")
-    unknown = sorted(set(section) - {"keep"})
-    if unknown:
-        raise bad(f"unknown setting rollback.{escape(unknown[0])}")
-    keep = section.get("keep", ROLLBACK_KEEP)
-    if type(keep) is not int or not 1 <= keep <= ROLLBACK_KEEP_MAX:
+    for name, keys in _SETTINGS_KEYS.items():
+        section = document.get(name, {})
+        if not isinstance(section, dict):
+            raise bad(f"{name} must be a table ([{name}])")
+        unknown = sorted(set(section) - keys)
+        if unknown:
+            raise bad(f"unknown setting {name}.{escape(unknown[0])}")
+    keep = document.get("rollback", {}).get("keep")
+    if keep is not None and (type(keep) is not int or not 1 <= keep <= ROLLBACK_KEEP_MAX):
         raise bad(f"rollback.keep must be a whole number from 1 to {ROLLBACK_KEEP_MAX}")
-    return keep
+    release = document.get("shell", {}).get("release")
+    if release is not None and release not in releases.NAMES:
+        names = " or ".join(f'"{name}"' for name in releases.NAMES)
+        raise bad(f"shell.release must be {names}")
+    return HomeSettings(keep, release)
 
 
 def _copy_order(name: str) -> tuple[int, int, int] | None:
@@ -829,17 +852,23 @@ class Store:
 
     # --- how many are kept ---------------------------------------------------------------
 
-    def rollback_keep(self) -> int:
-        """How many copies are kept (``settings.toml``, else :data:`ROLLBACK_KEEP`);
-        :class:`StoreError` when the settings file cannot be read."""
+    def _settings(self) -> HomeSettings:
+        """What ``settings.toml`` says (nothing when there is none); :class:`StoreError`
+        when it cannot be read."""
         shown = escape(str(self.settings_path))
         try:
             data = read_regular(self.settings_path, MAX_SETTINGS_BYTES)
         except FileNotFoundError:
-            return ROLLBACK_KEEP
+            return HomeSettings()
         except OSError as error:
             raise StoreError(f"{shown}: {error.strerror}") from None
-        return _parse_keep(data, shown)
+        return _parse_settings(data, shown)
+
+    def rollback_keep(self) -> int:
+        """How many copies are kept (``settings.toml``, else :data:`ROLLBACK_KEEP`);
+        :class:`StoreError` when the settings file cannot be read."""
+        keep = self._settings().keep
+        return ROLLBACK_KEEP if keep is None else keep
 
     def set_rollback_keep(self, keep: int) -> int:
         """Keep at most *keep* copies from now on: written to ``settings.toml`` (replacing
@@ -853,8 +882,27 @@ class Store:
             directory = self._rollback_directory(create=False)  # refused before any write
             if directory is not None:
                 os.close(directory)
-            atomic_write(self.settings_path, settings_text(keep))
+            try:
+                release = self._settings().release
+            except StoreError:
+                release = None  # the file is replaced: what it said cannot be read
+            atomic_write(self.settings_path, settings_text(keep, release))
             return self._prune(keep)
+
+    def release(self) -> str | None:
+        """The shell's appliance release the home keeps (``None``: not set, the seed's);
+        :class:`StoreError` when the settings file cannot be read."""
+        return self._settings().release
+
+    def set_release(self, release: str) -> None:
+        """Keep *release* as the home's appliance release (``settings.toml``, its other
+        settings kept). Raises :class:`StoreError` (a settings file that cannot be read
+        is not replaced), :class:`BusyError`, :class:`LockError` or ``OSError``."""
+        if release not in releases.NAMES:
+            raise ValueError(release)
+        with self.locked():
+            keep = self._settings().keep
+            atomic_write(self.settings_path, settings_text(keep, release))
 
     def _prune_after_commit(self) -> list[str]:
         """Remove the copies beyond the setting; the warnings of what could not be done.

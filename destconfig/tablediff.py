@@ -8,6 +8,7 @@ a setting left at Default is shown as ``Default``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
@@ -53,10 +54,19 @@ class TableDiff:
         )
 
 
+def _word_of(value: Any) -> Any:
+    """A value as the TOML/JSON document words it (an enum by its value)."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def _fields(a: BaseModel, b: BaseModel) -> list[FieldChange]:
-    old = a.model_dump(mode="json")
-    new = b.model_dump(mode="json")
-    return [FieldChange(name, old[name], new[name]) for name in old if old[name] != new[name]]
+    # Every field, also those a document leaves out at their factory value (the default's DANE).
+    old, new = a.__dict__, b.__dict__
+    return [
+        FieldChange(name, _word_of(old[name]), _word_of(new[name]))
+        for name in type(a).model_fields
+        if old[name] != new[name]
+    ]
 
 
 def diff(a: Table, b: Table, *, whole: bool = True) -> TableDiff:

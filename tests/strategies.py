@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from destconfig.destinations import normalise
 from destconfig.model import (
+    FACTORY_DEFAULT,
+    Dane,
     DefaultEntry,
     Entry,
     IpSort,
@@ -41,10 +43,17 @@ def _optional(strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
 
 
 @st.composite
-def entries(draw: st.DrawFn, profiles: list[str]) -> Entry:
+def entries(draw: st.DrawFn, profiles: list[str], default: DefaultEntry = FACTORY_DEFAULT) -> Entry:
+    """An entry valid under *default*: where the TLS that applies is No, so is the DANE."""
     concurrency = draw(_optional(st.integers(1, 1000)))
     recipients = draw(_optional(st.tuples(st.integers(0, 1_000_000_000), st.integers(1, 60))))
     limited = concurrency is not None or recipients is not None
+    tls = draw(_optional(st.sampled_from(Tls)))
+    dane = draw(_optional(st.sampled_from(Dane)))
+    if (default.tls if tls is None else tls) is Tls.NO and (
+        default.dane if dane is None else dane
+    ) is not Dane.NO:
+        dane = Dane.NO
     return Entry(
         ip_sort_pref=draw(_optional(st.sampled_from(IpSort))),
         max_host_concurrency=concurrency,
@@ -55,13 +64,15 @@ def entries(draw: st.DrawFn, profiles: list[str]) -> Entry:
         limit_apply=draw(st.sampled_from(LimitApply)) if limited else None,
         bounce_validation=draw(_optional(st.booleans())),
         bounce_profile=draw(_optional(st.sampled_from(profiles))) if profiles else None,
-        tls=draw(_optional(st.sampled_from(Tls))),
+        tls=tls,
+        dane=dane,
     )
 
 
 @st.composite
 def default_entries(draw: st.DrawFn) -> DefaultEntry:
     recipients = draw(_optional(st.tuples(st.integers(0, 1_000_000_000), st.integers(1, 60))))
+    tls = draw(st.sampled_from(Tls))
     return DefaultEntry(
         ip_sort_pref=draw(st.sampled_from(IpSort)),
         max_host_concurrency=draw(st.integers(1, 1000)),
@@ -71,7 +82,8 @@ def default_entries(draw: st.DrawFn) -> DefaultEntry:
         limit_type=draw(st.sampled_from(LimitType)),
         limit_apply=draw(st.sampled_from(LimitApply)),
         bounce_validation=draw(st.booleans()),
-        tls=draw(st.sampled_from(Tls)),
+        tls=tls,
+        dane=draw(st.sampled_from(Dane)) if tls is not Tls.NO else Dane.NO,
     )
 
 
@@ -79,9 +91,10 @@ def default_entries(draw: st.DrawFn) -> DefaultEntry:
 def tables(draw: st.DrawFn, max_entries: int = 12) -> Table:
     profiles = draw(st.lists(profile_names, max_size=4, unique=True))
     keys = draw(st.lists(destinations, max_size=max_entries, unique=True))
+    default = draw(default_entries())
     return Table(
         settings=Settings(tls_alert=draw(st.booleans())),
         bounce_profiles=tuple(profiles),
-        default=draw(default_entries()),
-        entries={key: draw(entries(profiles)) for key in keys},
+        default=default,
+        entries={key: draw(entries(profiles, default)) for key in keys},
     )

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import functools
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from destconfig import messages
 from tests.helpers import ROOT, run_process
 
 SEED = ROOT / "transcripts" / "seed-tls-required.txt"
@@ -123,3 +129,34 @@ def test_replay_command_reports_pass_and_fail(tmp_path: Path) -> None:
     missing = destconfig("replay", str(tmp_path / "missing.txt"))
     assert missing.returncode == 1
     assert missing.stdout.startswith(b"FAIL ")
+
+
+def test_ctrl_c_in_a_one_shot_command_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    """A real SIGINT while `import` waits on a file that never comes (a FIFO nobody
+    writes): one line on standard error, exit 130, no traceback, the home as it was."""
+    home = tmp_path / "home"
+    assert run_process(home, "new", "a.example", "--tls", "required").returncode == 0
+    before = (home / "config.toml").read_bytes()
+    fifo = tmp_path / "table.cfg"
+    os.mkfifo(fifo)
+    inherited = {key: value for key, value in os.environ.items() if key != "DESTCONFIG_HOME"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "destconfig", "--home", str(home), "import", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=inherited,
+        cwd=ROOT,
+    )
+    try:
+        time.sleep(1.5)  # started, and blocked opening the FIFO
+        assert child.poll() is None
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == 130
+    assert b"Traceback" not in err
+    assert err == b"destconfig: " + messages.INTERRUPTED.encode() + b"\n"
+    assert out == b""
+    assert (home / "config.toml").read_bytes() == before

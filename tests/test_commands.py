@@ -468,6 +468,7 @@ def test_detail_json_and_toml(dc: Destconfig) -> None:
             "limit_apply": "system",
             "bounce_validation": True,
             "tls": "REQUIRED",
+            "dane": "NO",
         },
     }
     default_settings = {
@@ -480,6 +481,7 @@ def test_detail_json_and_toml(dc: Destconfig) -> None:
         "limit_apply": "system",
         "bounce_validation": True,
         "tls": "PREFERRED",
+        "dane": "NO",
     }
     default = {
         "destination": "(Default)",
@@ -824,9 +826,7 @@ def test_unknown_command_is_a_usage_error(dc: Destconfig) -> None:
     assert result.err.startswith(
         "destconfig: argument COMMAND: invalid choice: 'frobnicate' (choose from 'replay', "
     )
-    assert result.err.endswith(
-        ")\ndestconfig: try 'destconfig --help' for more information\n"
-    )
+    assert result.err.endswith(")\ndestconfig: try 'destconfig --help' for more information\n")
     assert result.err.count("\n") == 2
 
 

@@ -859,6 +859,7 @@ def effective(**changes: Any) -> dict[str, Any]:
         "limit_apply": "system",
         "bounce_validation": False,
         "tls": "NO",
+        "dane": "NO",
         "bounce_profile": None,
     }
     values.update(changes)

@@ -314,7 +314,7 @@ def test_the_table_file_quotes_a_long_number_cut(digits: int) -> None:
             ESA_DEFAULT_LINES + 2,
             f"bad value {shown} for max_host_concurrency; use a number from 1 to 1000",
         ),
-        Problem(ESA_DEFAULT_LINES + 3, f'unknown key "bogus"; the keys are {", ".join(esa.KEYS)}'),
+        Problem(ESA_DEFAULT_LINES + 3, f'unknown key "bogus"; the keys are {esa.LISTED_KEYS}'),
     ]
 
 

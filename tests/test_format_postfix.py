@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 from destconfig.destinations import is_address
 from destconfig.formats import esa, kumomta, postfix, toml
 from destconfig.formats.postfix import DEFAULT_KEY, Loss, PostfixError, rate_of, recipients_of
-from destconfig.model import DefaultEntry, Entry, IpSort, LimitApply, LimitType, Table, Tls
+from destconfig.model import (
+    DefaultEntry,
+    Entry,
+    IpSort,
+    LimitApply,
+    LimitType,
+    Table,
+    Tls,
+    effective,
+)
 from destconfig.resolve import lookup_keys, resolve
 from tests.strategies import tables
 
@@ -250,8 +259,13 @@ def test_what_the_lines_say_is_what_the_table_says(table: Table) -> None:
     read = postfix.parse(bare, DIR).table
     for key, entry in table.entries.items():
         got = read.entries.get(key, Entry())
-        if entry.tls is not None:
-            assert postfix._tls_word(got.tls or Tls.NO) == postfix._tls_word(entry.tls)
+        if entry.tls is not None or entry.dane is not None:
+            # The policy says TLS and DANE in one word, of the values that apply.
+            said = effective(entry, table.default)
+            found = effective(got, read.default)
+            assert postfix._tls_word(found["tls"], found["dane"]) == postfix._tls_word(
+                said["tls"], said["dane"]
+            )
         if entry.max_host_concurrency is not None:
             assert got.max_host_concurrency == entry.max_host_concurrency
 
@@ -387,8 +401,8 @@ def test_the_lines_of_an_entry_worked_out_in_halves_are_the_plain_ones(table: Ta
     the entry's own model JSON and the catalogue's losses."""
     halves: postfix._Halves = ({}, {})
     for entry in table.entries.values():
-        fast = postfix._written(tuple(entry.__dict__.values()), halves)
-        assert fast == postfix._written_plainly(entry)
+        fast = postfix._written(tuple(entry.__dict__.values()), table.default, halves)
+        assert fast == postfix._written_plainly(entry, table.default)
 
 
 def test_the_default_entrys_losses_come_together_before_the_entries() -> None:

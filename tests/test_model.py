@@ -167,6 +167,7 @@ def test_entry_defaults_are_all_default() -> None:
         "bounce_validation": None,
         "bounce_profile": None,
         "tls": None,
+        "dane": None,
     }
 
 

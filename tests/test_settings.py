@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from destconfig import model, settings
-from destconfig.model import DefaultEntry, Entry, IpSort, LimitApply, LimitType, Tls
+from destconfig.model import Dane, DefaultEntry, Entry, IpSort, LimitApply, LimitType, Tls
 from destconfig.settings import BadValue, Setting, Values
 
 # Values of each setting: the least and the most, or every one.
@@ -28,6 +28,7 @@ SAMPLES: dict[str, list[Any]] = {
     "bounce_validation": [False, True],
     "bounce_profile": ["bulk", "A" + "x" * (model.PROFILE_NAME_MAX - 1)],
     "tls": list(Tls),
+    "dane": list(Dane),
 }
 
 
@@ -39,9 +40,13 @@ def test_there_is_a_record_for_each_field_of_an_entry_in_its_order() -> None:
 
 
 def test_each_view_orders_the_settings_it_shows_once() -> None:
+    # The seed-era DETAIL has no DANE line; release 13's has every line, DANE after TLS.
     in_detail = [setting.name for setting in settings.IN_DETAIL]
-    assert sorted(in_detail) == sorted(s.name for s in settings.SETTINGS if s.line)
-    assert len(set(in_detail)) == len(in_detail)
+    in_detail_13 = [setting.name for setting in settings.IN_DETAIL_RELEASE13]
+    assert sorted(in_detail_13) == sorted(s.name for s in settings.SETTINGS if s.line)
+    assert len(set(in_detail_13)) == len(in_detail_13)
+    assert [name for name in in_detail_13 if name != "dane"] == in_detail
+    assert in_detail_13[in_detail_13.index("tls") + 1] == "dane"
     assert sorted(s.name for s in settings.IN_OPTIONS) == sorted(settings.NAMES)
     flags = [setting.option.flag for setting in settings.IN_OPTIONS]
     assert len(set(flags)) == len(flags)
@@ -94,6 +99,10 @@ def test_the_words_of_the_table_file() -> None:
     assert values["tls"].parse("2") is Tls.REQUIRED
     assert values["tls"].parse("required") is Tls.REQUIRED
     assert values["tls"].write(Tls.REQUIRED_VERIFY_HOSTED) == "5"
+    assert [values["dane"].parse(word) for word in ("0", "1", "2")] == list(Dane)
+    assert values["dane"].parse("Opportunistic") is Dane.OPPORTUNISTIC
+    assert values["dane"].write(Dane.MANDATORY) == "2"
+    assert allowed(values["dane"], "3") == "0 (NO), 1 (OPPORTUNISTIC), 2 (MANDATORY)"
     assert values["limit_type"].parse("1") is LimitType.MXIP
     assert values["limit_type"].write(LimitType.MXIP) == "MXIP"
     assert values["limit_apply"].parse("0") is LimitApply.SYSTEM

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from destconfig.commands import (
+    audit,
     changes,
     cluster,
     completion,
@@ -29,6 +30,7 @@ MODULES = (
     diff,
     resolve,
     tlsverify,
+    audit,
     cluster,
     completion,
 )  # --help order

@@ -20,6 +20,7 @@ from destconfig.commands.options import (
     destination,
     given,
 )
+from destconfig.commands.release import add_release_option, keep_release
 from destconfig.exitstatus import ExitStatus
 from destconfig.messages import DEMO_CERTIFICATE_NOTE, NOTHING_TO_COMMIT, committed
 from destconfig.model import DEMO_CERTIFICATE, Settings, Table
@@ -113,6 +114,7 @@ def add(
         choices=("on", "off"),
         help="send an alert when a required TLS connection fails",
     )
+    add_release_option(setup)
     commit_options(setup)
     setup.set_defaults(run=run_setup)
 
@@ -225,6 +227,9 @@ def run_default(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_setup(args: argparse.Namespace, ctx: Context) -> int:
+    if keep_release(args, ctx) and args.certificate is None and args.tls_alert is None:
+        return ExitStatus.OK
+
     def change(table: Table) -> Table:
         settings = table.settings
         if args.certificate is not None:

@@ -18,7 +18,7 @@ from destconfig.commands.context import CommandError
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.formats.toml import validation_messages
 from destconfig.messages import invalid_destination
-from destconfig.model import DefaultEntry, Entry, Tls
+from destconfig.model import DefaultEntry, Entry
 from destconfig.settings import BadValue, Setting
 
 
@@ -48,9 +48,9 @@ def destination_or_word(text: str) -> str:
     return destination(text)
 
 
-# The table file numbers the TLS settings 0 to 5 and the shell's menu 1 to 6: a number
-# on the command line could mean either, so the option takes the words alone.
-_WORDS_ONLY = frozenset({"tls"})
+# The table file numbers the TLS settings 0 to 5 and the shell's menu 1 to 6 (DANE: 0 to 2,
+# 1 to 3): a number on the command line could mean either, so the option takes the words alone.
+_WORDS_ONLY = frozenset({"tls", "dane"})
 
 
 def _parser(setting: Setting, *, allow_default: bool) -> Callable[[str], Any]:
@@ -64,7 +64,7 @@ def _parser(setting: Setting, *, allow_default: bool) -> Callable[[str], Any]:
             return DEFAULT
         extra = " or default" if allow_default else ""
         if setting.name in _WORDS_ONLY:
-            words = ", ".join(tls.value for tls in Tls)
+            words = ", ".join(setting.values.named)
             if word.isdigit():
                 raise argparse.ArgumentTypeError(
                     f"bad value {text!r}; use {words}{extra} (not a number: the table file "

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from destconfig import words
+from destconfig import settings, words
 from destconfig.commands.context import Context, effective_values
 from destconfig.console import escape
 from destconfig.destinations import InvalidDestination, unicode_form
 from destconfig.exitstatus import ExitStatus
 from destconfig.messages import invalid_recipient
-from destconfig.model import Table, Tls
+from destconfig.model import Dane, Table, Tls
 from destconfig.render.detail import render_default, render_entry
 from destconfig.render.listing import DEFAULT_ROW, aligned
 from destconfig.resolve import Match, Resolution, resolve
@@ -42,13 +42,39 @@ def _named(key: str) -> str:
     return key if form is None else f"{key} ({escape(form)})"
 
 
+_DANE = settings.BY_NAME["dane"]
+_TLS_LINE = "    TLS Support:"
+
+
+def _with_dane(block: str, table: Table, key: str | None) -> str:
+    """A DETAIL block with release 13's DANE line after the TLS line, when DANE applies
+    (not No): a table without DANE resolves as it always did."""
+    default = table.default.dane
+    own = None if key is None else table.entries[key].dane
+    if (default if own is None else own) is Dane.NO or _DANE.line is None:
+        return block
+    if key is None or own is not None:
+        shown = _DANE.values.show(default if own is None else own)
+    else:
+        shown = f"Default ({_DANE.values.show(default)})"
+    lines = block.split("\n")
+    label = f"    {_DANE.line.label}:"
+    if any(line.startswith(label) for line in lines):
+        return block  # (release 13's DETAIL shows it already)
+    at = next(i for i, line in enumerate(lines) if line.startswith(_TLS_LINE)) + 1
+    lines.insert(at, label.ljust(36) + " " + shown)
+    return "\n".join(lines)
+
+
 def _block(table: Table, found: Resolution) -> str:
     key = found.key
     named = DEFAULT_ROW if key is None else _named(key)
     head = f"{escape(found.recipient)}: {named} ({_WHY[found.match]})"
     if key is None:
-        return head + "\n" + render_default(table.default)
-    return head + "\n" + render_entry(key, table.entries[key], table.default)
+        block = render_default(table.default)
+    else:
+        block = render_entry(key, table.entries[key], table.default)
+    return head + "\n" + _with_dane(block, table, key)
 
 
 def _document(table: Table, found: Resolution) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from destconfig.commands.context import Context, effective_values, table_documen
 from destconfig.commands.options import destination_or_word
 from destconfig.destinations import unicode_form
 from destconfig.exitstatus import ExitStatus
-from destconfig.model import Table
+from destconfig.model import UNWRITTEN_DEFAULTS, Table
 from destconfig.render.listing import DEFAULT_ROW, render_list
 
 FORMATS = ("text", "json", "toml")
@@ -103,11 +103,13 @@ def list_schema_text() -> str:
 def _details(table: Table, key: str | None) -> dict[str, Any]:
     """One destination's own settings (absent: Default) and what applies to it."""
     entry = None if key is None else table.entries[key]
-    own = (
-        table.default.model_dump(mode="json", exclude_none=True)
-        if entry is None
-        else entry.model_dump(mode="json", exclude_none=True)
-    )
+    if entry is None:
+        # Every value of the default entry, also those its documents leave out at factory.
+        values = table.default.__dict__
+        own = table.default.model_dump(mode="json", exclude_none=True)
+        own.update({name: values[name].value for name in UNWRITTEN_DEFAULTS})
+    else:
+        own = entry.model_dump(mode="json", exclude_none=True)
     applied = {
         name: value for name, value in effective_values(table, key).items() if value is not None
     }

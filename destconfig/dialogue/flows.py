@@ -6,6 +6,11 @@ empty draft, EDIT from the entry, DEFAULT from the default entry; the steps
 read their defaults from the draft, so one definition serves all three. A flow
 that is abandoned half-way leaves nothing behind: the caller keeps the draft
 only when :func:`run` returns.
+
+Each appliance release the shell speaks is a :class:`Release`: its flows, built
+from the same questions, and its DETAIL lines. Where releases differ (the TLS
+questions' sequel, the bounce profile choice's order) the difference is an
+argument of the builders, never a test of the release inside a step.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from destconfig import model, words
+from destconfig import model, settings, words
+from destconfig.dialogue import release
 from destconfig.dialogue.questions import (
     Choice,
     Dialogue,
@@ -25,7 +31,7 @@ from destconfig.dialogue.questions import (
     YesNo,
 )
 from destconfig.messages import DEMO_CERTIFICATE_NOTE
-from destconfig.model import LimitApply, LimitType, Table, Tls
+from destconfig.model import Dane, LimitApply, LimitType, Table, Tls
 
 Draft = dict[str, Any]
 
@@ -174,13 +180,13 @@ def _run_or_clear(
 
 @dataclass(frozen=True)
 class Note:
-    """A message block shown when *condition* holds for the draft."""
+    """A message block shown when *condition* holds for the draft (in the scope)."""
 
-    condition: Callable[[Draft], bool]
+    condition: Callable[[Draft, Scope], bool]
     text: str
 
     def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
-        if self.condition(draft):
+        if self.condition(draft, ctx):
             dialogue.console.block(self.text)
 
 
@@ -189,23 +195,110 @@ def run(steps: Sequence[Step], draft: Draft, ctx: Scope, dialogue: Dialogue) -> 
         step.run(draft, ctx, dialogue)
 
 
+@dataclass(frozen=True)
+class WhenTls:
+    """Run *steps* while the effective TLS (the draft's, else the default entry's) is not
+    No. With TLS No, DANE cannot be used: the draft's own DANE is set to No where the
+    effective DANE would not be No (rather than the change being refused)."""
+
+    steps: tuple[Step, ...]
+
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
+        default = ctx.table.default
+        tls = draft.get("tls")
+        if (default.tls if tls is None else tls) is not Tls.NO:
+            run(self.steps, draft, ctx, dialogue)
+            return
+        dane = draft.get("dane")
+        if (default.dane if dane is None else dane) is not Dane.NO:
+            draft["dane"] = Dane.NO
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """Run *steps*, then ask *text* when *condition* holds; N puts *fields* back as they
+    were before *steps* (the answers just given are not kept)."""
+
+    steps: tuple[Step, ...]
+    condition: Callable[[Draft, Scope], bool]
+    text: str
+    fields: tuple[str, ...]
+
+    def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
+        # A field the draft does not hold (a document leaves out a default value) is
+        # taken out again, not set to None.
+        before = {name: draft[name] for name in self.fields if name in draft}
+        run(self.steps, draft, ctx, dialogue)
+        if self.condition(draft, ctx) and not dialogue.ask(YesNo(self.text, True)):
+            for name in self.fields:
+                draft.pop(name, None)
+            draft.update(before)
+
+
 # The shared questions.
 
-TLS_STEPS: tuple[Step, ...] = (
-    Ask(
-        "tls",
-        AskChoice(
-            "Do you want to use TLS support?",
-            tuple((label, value) for value, label in words.TLS.items()),
-            _OFFER.tls,
-        ),
-    ),
-    Note(
-        lambda draft: draft["tls"] is not Tls.NO,
-        "You have chosen to enable TLS. Please use the 'certconfig' command to\n"
-        "ensure that there is a valid certificate configured.",
+TLS_CHOICE = Ask(
+    "tls",
+    AskChoice(
+        "Do you want to use TLS support?",
+        tuple((label, value) for value, label in words.TLS.items()),
+        _OFFER.tls,
     ),
 )
+
+
+def _tls_chosen(draft: Draft) -> bool:
+    """TLS was chosen in this dialogue (not left at Default) and is not No."""
+    return draft.get("tls") not in (None, Tls.NO)
+
+
+CERTCONFIG_NOTE = Note(
+    lambda draft, ctx: _tls_chosen(draft),
+    "You have chosen to enable TLS. Please use the 'certconfig' command to\n"
+    "ensure that there is a valid certificate configured.",
+)
+
+DANE_ITEMS = tuple((label, value) for value, label in settings.DANE_SHOWN.items())
+
+
+def _dane_choice(title: str) -> Ask:
+    return Ask("dane", AskChoice(title, DANE_ITEMS, _OFFER.dane))
+
+
+ENTRY_DANE = Gate(
+    "Do you wish to configure DANE Support for this domain?",
+    ("dane",),
+    (_dane_choice("Please choose a DANE option:"),),
+)
+DEFAULT_DANE = _dane_choice("Do you want to use DANE Support?")
+
+NO_CERTIFICATE = (
+    "You have chosen to enable TLS, but you have not entered a certificate: the\n"
+    '"Demo" certificate is for testing only. Use this TLS setting anyway?'
+)
+
+
+def _on_demo_certificate(draft: Draft, ctx: Scope) -> bool:
+    return _tls_chosen(draft) and ctx.table.settings.certificate == model.DEMO_CERTIFICATE
+
+
+def _tls_questions(tls: Step, dane: Step | None) -> tuple[Step, ...]:
+    """The TLS questions (*tls*: NEW and EDIT's gate, or DEFAULT's choice) and what follows.
+
+    Without *dane* (the seed release): the certconfig notice. With it (release 13):
+    *dane* while TLS is used, then, on the Demo certificate, a question whose N keeps
+    TLS and DANE as they were; with another certificate, the notice.
+    """
+    if dane is None:
+        return (tls, WhenTls(()), CERTCONFIG_NOTE)
+    return (
+        Confirmed((tls, WhenTls((dane,))), _on_demo_certificate, NO_CERTIFICATE, ("tls", "dane")),
+        Note(
+            lambda draft, ctx: _tls_chosen(draft) and not _on_demo_certificate(draft, ctx),
+            CERTCONFIG_NOTE.text,
+        ),
+    )
+
 
 LIMIT_APPLY = Ask(
     "limit_apply",
@@ -256,11 +349,21 @@ RECIPIENTS_BOUNDS = model.RECIPIENT_LIMIT
 NEW_PROFILE = object()
 
 
-def _profile_items(ctx: Scope) -> Sequence[tuple[str, Any]]:
+def _profiles_between(ctx: Scope) -> Sequence[tuple[str, Any]]:
+    """The seed release's order: the known profiles between Default and New Profile."""
     return (
         ("Default", None),
         *((name, name) for name in ctx.table.bounce_profiles),
         ("New Profile", NEW_PROFILE),
+    )
+
+
+def _profiles_after(ctx: Scope) -> Sequence[tuple[str, Any]]:
+    """Release 13's order: New Profile stays the second item, the known profiles follow."""
+    return (
+        ("Default", None),
+        ("New Profile", NEW_PROFILE),
+        *((name, name) for name in ctx.table.bounce_profiles),
     )
 
 
@@ -277,143 +380,157 @@ def parse_profile_name(answer: str) -> str:
     return name
 
 
-BOUNCE_PROFILE_STEPS: tuple[Step, ...] = (
-    Ask(
-        "bounce_profile",
-        AskChoice("Please choose a bounce profile to apply:", _profile_items, None),
-    ),
-    When(
-        lambda draft: draft["bounce_profile"] is NEW_PROFILE,
-        (
-            Ask(
-                "bounce_profile", AskText("Please enter the name of a profile.", parse_profile_name)
+def _bounce_profile_steps(items: Items) -> tuple[Step, ...]:
+    return (
+        Ask(
+            "bounce_profile",
+            AskChoice("Please choose a bounce profile to apply:", items, None),
+        ),
+        When(
+            lambda draft: draft["bounce_profile"] is NEW_PROFILE,
+            (
+                Ask(
+                    "bounce_profile",
+                    AskText("Please enter the name of a profile.", parse_profile_name),
+                ),
             ),
         ),
-    ),
-)
+    )
 
 
-ENTRY_FLOW: tuple[Step, ...] = (
-    Gate(
-        "Do you wish to configure a concurrency limit for {dest}?",
-        ("max_host_concurrency",),
-        (
-            Ask(
-                "max_host_concurrency",
-                AskNumber(
-                    'Enter the max concurrency limit for "{dest}".',
-                    model.CONCURRENCY,
-                    _OFFER.max_host_concurrency,
+def _entry_flow(dane: Step | None, profiles: Items) -> tuple[Step, ...]:
+    """NEW and EDIT's questions; *dane* and *profiles* as :func:`_release` says."""
+    return (
+        Gate(
+            "Do you wish to configure a concurrency limit for {dest}?",
+            ("max_host_concurrency",),
+            (
+                Ask(
+                    "max_host_concurrency",
+                    AskNumber(
+                        'Enter the max concurrency limit for "{dest}".',
+                        model.CONCURRENCY,
+                        _OFFER.max_host_concurrency,
+                    ),
+                ),
+            ),
+            new_default=True,
+        ),
+        Gate(
+            "Do you wish to apply a messages-per-connection limit to this domain?",
+            ("max_messages_per_connection",),
+            (
+                Ask(
+                    "max_messages_per_connection",
+                    AskNumber(
+                        'Enter the max number of messages per connection for "{dest}".',
+                        model.MESSAGES_PER_CONNECTION,
+                        _OFFER.max_messages_per_connection,
+                    ),
                 ),
             ),
         ),
-        new_default=True,
-    ),
-    Gate(
-        "Do you wish to apply a messages-per-connection limit to this domain?",
-        ("max_messages_per_connection",),
-        (
-            Ask(
-                "max_messages_per_connection",
-                AskNumber(
-                    'Enter the max number of messages per connection for "{dest}".',
-                    model.MESSAGES_PER_CONNECTION,
-                    _OFFER.max_messages_per_connection,
+        Gate(
+            "Do you wish to apply a recipient limit to this domain?",
+            ("recipient_minutes", "recipient_limit"),
+            (
+                Ask(
+                    "recipient_minutes",
+                    AskNumber(
+                        "Enter the number of minutes used to measure the recipient limit.",
+                        MINUTES_BOUNDS,
+                        model.RECIPIENT_MINUTES_OFFER,
+                    ),
+                ),
+                Ask(
+                    "recipient_limit",
+                    AskNumber(
+                        'Enter the max number of recipients per {minutes} minutes for "{dest}".',
+                        RECIPIENTS_BOUNDS,
+                        None,
+                    ),
                 ),
             ),
         ),
-    ),
-    Gate(
-        "Do you wish to apply a recipient limit to this domain?",
-        ("recipient_minutes", "recipient_limit"),
-        (
-            Ask(
-                "recipient_minutes",
-                AskNumber(
-                    "Enter the number of minutes used to measure the recipient limit.",
-                    MINUTES_BOUNDS,
-                    model.RECIPIENT_MINUTES_OFFER,
-                ),
-            ),
-            Ask(
-                "recipient_limit",
-                AskNumber(
-                    'Enter the max number of recipients per {minutes} minutes for "{dest}".',
-                    RECIPIENTS_BOUNDS,
-                    None,
-                ),
-            ),
+        When(
+            model.has_limits,
+            (_limit_type("{dest}", " {dest}"), LIMIT_APPLY),
+            model.LIMIT_CHOICES,
         ),
-    ),
-    When(
-        model.has_limits,
-        (_limit_type("{dest}", " {dest}"), LIMIT_APPLY),
-        model.LIMIT_CHOICES,
-    ),
-    Gate("Do you wish to apply a specific TLS setting for this domain?", ("tls",), TLS_STEPS),
-    Gate(
-        "Do you wish to apply a specific bounce verification\n"
-        "address tagging setting for this domain?",
-        ("bounce_validation",),
-        (BOUNCE_VALIDATION,),
-    ),
-    Gate(
-        "Do you wish to apply a specific bounce profile to this domain?",
-        ("bounce_profile",),
-        BOUNCE_PROFILE_STEPS,
-    ),
-    Gate(
-        "Do you wish to apply a specific IP sort preference to this domain?",
-        ("ip_sort_pref",),
-        (_ip_sort("{dest}"),),
-    ),
-)
+        *_tls_questions(
+            Gate(
+                "Do you wish to apply a specific TLS setting for this domain?",
+                ("tls",),
+                (TLS_CHOICE,),
+            ),
+            dane,
+        ),
+        Gate(
+            "Do you wish to apply a specific bounce verification\n"
+            "address tagging setting for this domain?",
+            ("bounce_validation",),
+            (BOUNCE_VALIDATION,),
+        ),
+        Gate(
+            "Do you wish to apply a specific bounce profile to this domain?",
+            ("bounce_profile",),
+            _bounce_profile_steps(profiles),
+        ),
+        Gate(
+            "Do you wish to apply a specific IP sort preference to this domain?",
+            ("ip_sort_pref",),
+            (_ip_sort("{dest}"),),
+        ),
+    )
 
-DEFAULT_FLOW: tuple[Step, ...] = (
-    Ask(
-        "max_host_concurrency",
-        AskNumber(
-            "Enter the default maximum concurrency limit.",
-            model.CONCURRENCY,
-            _OFFER.max_host_concurrency,
-        ),
-    ),
-    Ask(
-        "max_messages_per_connection",
-        AskNumber(
-            "Enter the default maximum number of messages per connection.",
-            model.MESSAGES_PER_CONNECTION,
-            _OFFER.max_messages_per_connection,
-        ),
-    ),
-    Gate(
-        "Do you wish to specify a default recipient limit?",
-        ("recipient_minutes", "recipient_limit"),
-        (
-            Ask(
-                "recipient_minutes",
-                AskNumber(
-                    "Enter the number of minutes used to measure recipient limit.",
-                    MINUTES_BOUNDS,
-                    model.RECIPIENT_MINUTES_OFFER,
-                ),
-            ),
-            Ask(
-                "recipient_limit",
-                AskNumber(
-                    "Enter number of recipients per {minutes} minutes.",
-                    RECIPIENTS_BOUNDS,
-                    model.DEFAULT_RECIPIENT_LIMIT_OFFER,
-                ),
+
+def _default_flow(dane: Step | None) -> tuple[Step, ...]:
+    """DEFAULT's questions; *dane* as :func:`_release` says."""
+    return (
+        Ask(
+            "max_host_concurrency",
+            AskNumber(
+                "Enter the default maximum concurrency limit.",
+                model.CONCURRENCY,
+                _OFFER.max_host_concurrency,
             ),
         ),
-    ),
-    _limit_type("domains with no specific entry", ""),
-    LIMIT_APPLY,
-    *TLS_STEPS,
-    BOUNCE_VALIDATION,
-    _ip_sort("domains with no specific entry"),
-)
+        Ask(
+            "max_messages_per_connection",
+            AskNumber(
+                "Enter the default maximum number of messages per connection.",
+                model.MESSAGES_PER_CONNECTION,
+                _OFFER.max_messages_per_connection,
+            ),
+        ),
+        Gate(
+            "Do you wish to specify a default recipient limit?",
+            ("recipient_minutes", "recipient_limit"),
+            (
+                Ask(
+                    "recipient_minutes",
+                    AskNumber(
+                        "Enter the number of minutes used to measure recipient limit.",
+                        MINUTES_BOUNDS,
+                        model.RECIPIENT_MINUTES_OFFER,
+                    ),
+                ),
+                Ask(
+                    "recipient_limit",
+                    AskNumber(
+                        "Enter number of recipients per {minutes} minutes.",
+                        RECIPIENTS_BOUNDS,
+                        model.DEFAULT_RECIPIENT_LIMIT_OFFER,
+                    ),
+                ),
+            ),
+        ),
+        _limit_type("domains with no specific entry", ""),
+        LIMIT_APPLY,
+        *_tls_questions(TLS_CHOICE, dane),
+        BOUNCE_VALIDATION,
+        _ip_sort("domains with no specific entry"),
+    )
 
 
 def _certificate_items(ctx: Scope) -> Sequence[tuple[str, Any]]:
@@ -430,7 +547,7 @@ SETUP_FLOW: tuple[Step, ...] = (
         ),
     ),
     Note(
-        lambda draft: draft["certificate"] == model.DEMO_CERTIFICATE,
+        lambda draft, ctx: draft["certificate"] == model.DEMO_CERTIFICATE,
         DEMO_CERTIFICATE_NOTE,
     ),
     Ask(
@@ -438,3 +555,52 @@ SETUP_FLOW: tuple[Step, ...] = (
         AskYesNo("Do you want to send an alert when a required TLS connection fails?", False),
     ),
 )
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one appliance release asks and shows: its flows and its DETAIL lines."""
+
+    name: str
+    entry: tuple[Step, ...]  # NEW and EDIT
+    default: tuple[Step, ...]  # DEFAULT
+    setup: tuple[Step, ...]  # SETUP
+    detail: tuple[settings.Setting, ...]  # DETAIL's lines, in order
+
+
+def _release(
+    name: str,
+    *,
+    entry_dane: Step | None,
+    default_dane: Step | None,
+    profiles: Items,
+    detail: tuple[settings.Setting, ...],
+) -> Release:
+    """A release from what sets it apart: the DANE questions that follow the TLS ones
+    (``None``: none, and the certconfig notice), the bounce profile choice's order and
+    DETAIL's lines."""
+    return Release(
+        name,
+        _entry_flow(entry_dane, profiles),
+        _default_flow(default_dane),
+        SETUP_FLOW,
+        detail,
+    )
+
+
+SEED = _release(
+    release.SEED,
+    entry_dane=None,
+    default_dane=None,
+    profiles=_profiles_between,
+    detail=settings.IN_DETAIL,
+)
+RELEASE_13 = _release(
+    release.RELEASE_13,
+    entry_dane=ENTRY_DANE,
+    default_dane=DEFAULT_DANE,
+    profiles=_profiles_after,
+    detail=settings.IN_DETAIL_RELEASE13,
+)
+RELEASES: dict[str, Release] = {profile.name: profile for profile in (SEED, RELEASE_13)}
+"""Each release by its name (:data:`destconfig.dialogue.release.NAMES`)."""

@@ -26,6 +26,7 @@ from destconfig.formats.problems import (
     too_many_entries,
 )
 from destconfig.gcpause import without_gc
+from destconfig.messages import dane_needs_tls
 from destconfig.model import DefaultEntry, Table
 from destconfig.settings import BadValue
 
@@ -35,13 +36,17 @@ KEYS = settings.NAMES  # in the order export writes them
 _PARSERS = {setting.name: setting.values.parse for setting in settings.SETTINGS}
 _WRITTEN = {setting.name: setting.values.write for setting in settings.SETTINGS}
 # [DEFAULT] holds the default entry's fields: those it always has a value for, and may
-# hold the others (the recipient limit and its minutes); no other key.
+# hold the others (the recipient limit and its minutes, and those a file written before
+# they existed lacks: their factory value is not written); no other key.
 _IN_DEFAULT = frozenset(DefaultEntry.model_fields)
 _DEFAULT_NEEDS = tuple(
     name
     for name in KEYS
-    if name in _IN_DEFAULT and DefaultEntry.model_fields[name].default is not None
+    if name in _IN_DEFAULT
+    and DefaultEntry.model_fields[name].default is not None
+    and name not in model.UNWRITTEN_DEFAULTS
 )
+_UNWRITTEN = frozenset(model.UNWRITTEN_DEFAULTS.items())
 _RULED = frozenset({*model.LIMITS, *model.RECIPIENT_PAIR, *model.LIMIT_CHOICES})
 _HEADER = re.compile(r"\[.+\]")  # a header of export's layout: "[" name "]"
 _ADDRESS_NAME = re.compile(r"[0-9][0-9.]*|.*:.*")  # a name export wrote for an address
@@ -164,7 +169,49 @@ def read_exported(text: str) -> Read | None:
             if _section_problems(0, key, values):
                 return None
             sound.add(present)
+    if _dane_breakers(default, entries):
+        return None
     return default, entries
+
+
+_DANE_RULED = ("tls", "dane")
+
+
+def _dane_breakers(default: Values, entries: dict[str, Values]) -> list[str]:
+    """The sections that break the model's DANE rule (:func:`model.dane_conflicts`)."""
+    rows = (
+        (key, values.get("tls"), values.get("dane"))
+        for key, values in entries.items()
+        if "dane" in values or "tls" in values
+    )
+    return list(
+        model.dane_conflicts(
+            default.get("tls", model.FACTORY_DEFAULT.tls),
+            default.get("dane", model.FACTORY_DEFAULT.dane),
+            rows,
+        )
+    )
+
+
+def _dane_problems(sections: list[_Section]) -> list[Problem]:
+    """The DANE rule's problem of each section that breaks it, on its ``dane`` line (else its
+    ``tls`` line, else its header); sections whose TLS or DANE value is bad are passed by."""
+    readable = [
+        section
+        for section in sections
+        if all(name in section.values for name in _DANE_RULED if name in section.lines)
+    ]
+    by_key = {section.key: section for section in readable if section.key is not None}
+    default = by_key.pop(DEFAULT_SECTION, None)
+    if default is None:
+        return []
+    entries = {key: section.values for key, section in by_key.items()}
+    found = []
+    for key in _dane_breakers(default.values, entries):
+        section = default if key == model.DEFAULT_NAME else by_key[key]
+        line = section.lines.get("dane", section.lines.get("tls", section.line))
+        found.append(Problem(line, dane_needs_tls(key)))
+    return found
 
 
 def _exported_line(line: str) -> tuple[str, Any] | None:
@@ -256,6 +303,8 @@ def read_lines(text: str) -> Read:
         _close(section, problems)
     if DEFAULT_SECTION not in seen:
         problems.append(Problem(1, "there is no [DEFAULT] section"))
+    for problem in _dane_problems(sections):
+        problems.append(problem)
     if problems:
         raise FormatError(problems.in_order())
     return _values(sections)
@@ -369,11 +418,16 @@ def _key_line(section: _Section, key: str, value: str, number: int, problems: Pr
         problems.append(Problem(number, f"bad value {quote(value)} for {key}; use {bad.allowed}"))
 
 
+# The list an unknown key is answered with names the keys of the seed-era file, worded as
+# it always was; a key the appliance added later (dane) is suggested when close.
+LISTED_KEYS = ", ".join(name for name in KEYS if name not in model.UNWRITTEN_DEFAULTS)
+
+
 def _unknown_key(written: str) -> str:
     close = difflib.get_close_matches(written.lower(), KEYS, n=1)
     if close:
         return f"unknown key {quote(written)}; did you mean {close[0]}?"
-    return f"unknown key {quote(written)}; the keys are {', '.join(KEYS)}"
+    return f"unknown key {quote(written)}; the keys are {LISTED_KEYS}"
 
 
 def _values(sections: list[_Section]) -> Read:
@@ -406,7 +460,12 @@ def dumps(table: Table) -> bytes:
     once and reused.
     """
     lines: dict[tuple[str, Any], str] = {}  # (key, value): a field has one type
-    parts = [_section_text(DEFAULT_SECTION, table.default.__dict__, lines)]
+    default = {
+        name: value
+        for name, value in table.default.__dict__.items()
+        if (name, value) not in _UNWRITTEN
+    }
+    parts = [_section_text(DEFAULT_SECTION, default, lines)]
     entries = table.entries
     for key in table.sorted_keys():
         name = key[1:-1] if is_address(key) else key

@@ -35,6 +35,7 @@ def _rate(limit: int, minutes: int) -> str:
 def _block(values: dict[str, Any]) -> dict[str, Any]:
     block: dict[str, Any] = {
         "enable_tls": settings.KUMOMTA_TLS[values["tls"]],
+        **({"enable_dane": True} if values["dane"] in settings.KUMOMTA_DANE else {}),
         "connection_limit": values["max_host_concurrency"],
         "max_deliveries_per_connection": values["max_messages_per_connection"],
     }

@@ -40,7 +40,9 @@ from destconfig.formats import limits
 from destconfig.formats.problems import FormatError, Problem, decoded, quote, too_many_entries
 from destconfig.gcpause import without_gc
 from destconfig.model import (
+    FACTORY_DEFAULT,
     RECIPIENT_PAIR,
+    Dane,
     DefaultEntry,
     Entry,
     IpSort,
@@ -124,8 +126,8 @@ class View:
         return (self.concurrency, self.messages, self.rate, self.ip)
 
 
-def _tls_word(tls: Tls) -> str:
-    word = settings.POSTFIX_TLS[tls]
+def _tls_word(tls: Tls, dane: Dane = Dane.NO) -> str:
+    word = settings.postfix_policy(tls, dane)
     return f"{word} match={settings.POSTFIX_VERIFY_MATCH}" if word == "verify" else word
 
 
@@ -301,11 +303,12 @@ _REQUIRE_REASON = (
 )
 
 
-def _default_lines(default: DefaultEntry) -> list[str]:
+def _default_lines(default: DefaultEntry, dnssec: bool = False) -> list[str]:
     """main.cf's parameters for the default entry: every one the export owns, each at
-    the table's value or at Postfix's own (:data:`NEUTRAL`)."""
+    the table's value or at Postfix's own (:data:`NEUTRAL`); with *dnssec* (an entry or
+    the default uses DANE), the DNS support level DANE needs."""
     values = dict(NEUTRAL)
-    values["smtp_tls_security_level"] = settings.POSTFIX_TLS[default.tls]
+    values["smtp_tls_security_level"] = settings.postfix_policy(default.tls, default.dane)
     if values["smtp_tls_security_level"] == "verify":
         values["smtp_tls_verify_cert_match"] = "nexthop, hostname"
     values["default_destination_concurrency_limit"] = str(default.max_host_concurrency)
@@ -330,6 +333,8 @@ def _default_lines(default: DefaultEntry) -> list[str]:
         "smtp_address_preference",
     )
     lines = [f"{name} = {values[name]}" for name in order]
+    if dnssec:  # beside the TLS security level it serves
+        lines.insert(1, settings.POSTFIX_DNSSEC)
     if how != "prefer":
         # inet_protocols would also change what the instance listens on: not written.
         lines.append(f"# inet_protocols = {family}")
@@ -378,8 +383,8 @@ class _Written(NamedTuple):
     route: str  # the transport map's value, with a shape ("" without)
 
     @classmethod
-    def of(cls, entry: Entry) -> _Written:
-        return _written(tuple(entry.__dict__.values()))
+    def of(cls, entry: Entry, default: DefaultEntry = FACTORY_DEFAULT) -> _Written:
+        return _written(tuple(entry.__dict__.values()), default)
 
 
 _FIELDS = tuple(Entry.model_fields)
@@ -393,7 +398,7 @@ assert _FIELDS[:_SPLIT] == (  # in this order: _half takes them apart so
     "recipient_minutes",
     "recipient_limit",
 )
-assert _FIELDS[-1] == "tls"
+assert _FIELDS[-2:] == ("tls", "dane")
 
 
 class _Half(NamedTuple):
@@ -407,7 +412,7 @@ class _Half(NamedTuple):
 _Halves = tuple[dict[tuple[Any, ...], _Half], dict[tuple[Any, ...], _Half]]
 
 
-def _half(fields: tuple[str, ...], values: tuple[Any, ...]) -> _Half:
+def _half(fields: tuple[str, ...], values: tuple[Any, ...], default: DefaultEntry) -> _Half:
     parts = []
     losses = []
     minutes = None
@@ -422,27 +427,34 @@ def _half(fields: tuple[str, ...], values: tuple[Any, ...]) -> _Half:
             reason = _loss(name, (value, minutes))
         if reason is not None:
             losses.append((name, reason))
-    if fields[-1] == "tls":
-        tls = values[-1]
-        return _Half(",".join(parts), tuple(losses), None, "", _tls_word(tls) if tls else None)
+    if fields[-1] == "dane":
+        # A line of its own when the entry sets TLS or DANE, of both as they apply.
+        tls, dane = values[-2:]
+        word = None
+        if tls is not None or dane is not None:
+            word = _tls_word(tls or default.tls, dane or default.dane)
+        return _Half(",".join(parts), tuple(losses), None, "", word)
     ip, concurrency, messages, minutes, limit = values
     shape = _shape(concurrency, messages, limit, minutes, ip)
     route = "" if shape is None else f"{_clone_name(shape)}:"
     return _Half(",".join(parts), tuple(losses), shape, route, None)
 
 
-def _written(values: tuple[Any, ...], halves: _Halves | None = None) -> _Written:
+def _written(
+    values: tuple[Any, ...], default: DefaultEntry, halves: _Halves | None = None
+) -> _Written:
     """The lines of an entry's *values* (its fields in order), each half of them worked
-    out once per *halves* (a render's); :func:`_written_plainly` says the same from the
+    out once per *halves* (a render's, under one *default*: an entry setting only one of
+    TLS and DANE takes the other from it); :func:`_written_plainly` says the same from the
     model and the catalogue, and the tests hold the two equal."""
     limits_halves, other_halves = halves if halves is not None else ({}, {})
     first, second = values[:_SPLIT], values[_SPLIT:]
     limits_half = limits_halves.get(first)
     if limits_half is None:
-        limits_half = limits_halves[first] = _half(_FIELDS[:_SPLIT], first)
+        limits_half = limits_halves[first] = _half(_FIELDS[:_SPLIT], first, default)
     other = other_halves.get(second)
     if other is None:
-        other = other_halves[second] = _half(_FIELDS[_SPLIT:], second)
+        other = other_halves[second] = _half(_FIELDS[_SPLIT:], second, default)
     members = limits_half.members
     return _Written(
         f"{{{members},{other.members}}}"
@@ -455,12 +467,14 @@ def _written(values: tuple[Any, ...], halves: _Halves | None = None) -> _Written
     )
 
 
-def _written_plainly(entry: Entry) -> _Written:
+def _written_plainly(entry: Entry, default: DefaultEntry = FACTORY_DEFAULT) -> _Written:
     """:func:`_written` of *entry* from its model's JSON and the catalogue's losses."""
     shape = _Shape.of(entry)
     return _Written(
         _compact(entry.model_dump(mode="json", exclude_none=True)),
-        None if entry.tls is None else _tls_word(entry.tls),
+        None
+        if entry.tls is None and entry.dane is None
+        else _tls_word(entry.tls or default.tls, entry.dane or default.dane),
         shape,
         _pairs(entry.__dict__),
         "" if shape is None else f"{shape.name}:",
@@ -504,7 +518,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     lost: list[tuple[str, Pairs]] = [(DEFAULT_KEY, default_losses)] if default_losses else []
     keys = table.sorted_keys()
     entries = table.entries
-    default_word = _tls_word(default.tls)
+    default_word = _tls_word(default.tls, default.dane)
     # Tables repeat a few sets of values many times: each is worked out once.
     known: dict[tuple[Any, ...], _Written] = {}
     halves: _Halves = ({}, {})
@@ -513,7 +527,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         values = tuple(entries[key].__dict__.values())
         found = known.get(values)
         if found is None:
-            found = known[values] = _written(values, halves)
+            found = known[values] = _written(values, default, halves)
         return found
 
     # The patterns whose own line Postfix would find for a name under them.
@@ -528,7 +542,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         values = tuple(entries[key].__dict__.values())
         line = known.get(values)
         if line is None:
-            line = known[values] = _written(values, halves)
+            line = known[values] = _written(values, default, halves)
         comment, tls, shape, losses, route = line
         if key[0] == "." and shape is not None and shape.concurrency is not None:
             losses = _pattern_losses(losses, shape.concurrency)
@@ -559,7 +573,9 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         f"{MARK}bounce_profiles {_compact(list(table.bounce_profiles))}",
         f"smtp_tls_policy_maps = {map_type}:{directory}/{TLS_POLICY}",
         f"transport_maps = {map_type}:{directory}/{TRANSPORT}",
-        *_default_lines(default),
+        *_default_lines(
+            default, settings.uses_dane([default_word, *(line.tls for line in known.values())])
+        ),
     ]
 
     master = [HEADER]
@@ -937,11 +953,15 @@ def recipients_of(rate: tuple[int, int]) -> tuple[int, int]:
     return (60 * minutes // seconds + 1) * per, minutes
 
 
-def _values(view: View) -> dict[str, Any]:
-    """The table's values for what *view* says (``None`` where it says nothing)."""
+def _values(view: View, inherited: Dane = Dane.NO) -> dict[str, Any]:
+    """The table's values for what *view* says (``None`` where it says nothing); DANE where
+    it differs from *inherited*."""
     values: dict[str, Any] = {}
     if view.tls is not None:
         values["tls"] = _TLS_BACK[view.tls.split()[0]]
+        dane = settings.postfix_dane(view.tls)
+        if dane is not inherited:
+            values["dane"] = dane
     if view.concurrency is not None:
         values["max_host_concurrency"] = min(max(view.concurrency, 1), 1000)
     if view.messages is not None:
@@ -954,7 +974,7 @@ def _values(view: View) -> dict[str, Any]:
 
 
 _ASPECTS = {  # a View's field, and the settings it carries
-    "tls": ("tls",),
+    "tls": ("tls", "dane"),
     "concurrency": ("max_host_concurrency",),
     "messages": ("max_messages_per_connection",),
     "rate": ("recipient_limit", "recipient_minutes"),
@@ -1106,7 +1126,7 @@ def _live_wins(
         name, line = _where(live, key)
         where = f"{name} line {line}: " if line is not None else ""
         values = dict(entries[key]) if key in entries else {}
-        new = _values(found)
+        new = _values(found, table.default.dane)
         for aspect, names in _ASPECTS.items():
             if getattr(said, aspect) == getattr(found, aspect):
                 continue
@@ -1131,7 +1151,7 @@ def _live_default(
 ) -> DefaultEntry | None:
     """*default* with each setting whose main.cf parameter says otherwise taken from it."""
     default_values = dict(default)
-    new = _values(live.default)
+    new = _values(live.default, default.dane)
     line = None
     for aspect, names in _ASPECTS.items():
         if getattr(expected.default, aspect) == getattr(live.default, aspect):
@@ -1158,7 +1178,7 @@ def _approximate(live: Views, files: _Files, warnings: list[str]) -> Table:
     """A hand-written configuration: each setting its lines say, with a warning for each."""
     entries: dict[str, Entry] = {}
     for key in sorted(live.keys):
-        values = _values(live.keys[key])
+        values = _values(live.keys[key], settings.postfix_dane(live.default.tls))
         file, line = _where(live, key)
         for name in values:
             if name != "recipient_minutes":

@@ -21,6 +21,7 @@ from destconfig.dialogue.reader import PromptKind
 from destconfig.formats.limits import MAX_ERRORS
 from destconfig.messages import banner, invalid_destination
 from destconfig.model import DefaultEntry, Entry, Settings
+from destconfig.render.detail import render_detail
 from destconfig.render.listing import render_list
 from destconfig.store import CONFIGURATION_DIR, BusyError, LockError, StoreError
 
@@ -56,7 +57,7 @@ def do_new(shell: Session) -> bool:
     key = shell.dialogue.ask(Text("Enter the domain you wish to configure.", parse_destination))
     operations.require_new(shell.table, key)
     draft: flows.Draft = {}
-    flows.run(flows.ENTRY_FLOW, draft, flows.Scope(shell.table, key, new=True), shell.dialogue)
+    flows.run(shell.release.entry, draft, flows.Scope(shell.table, key, new=True), shell.dialogue)
     shell.table = operations.new_entry(shell.table, key, Entry(**draft))
     return True
 
@@ -64,7 +65,7 @@ def do_new(shell: Session) -> bool:
 def do_edit(shell: Session) -> bool:
     key = _ask_existing(shell, "Enter the domain you wish to edit.")
     draft = shell.table.entries[key].model_dump()
-    flows.run(flows.ENTRY_FLOW, draft, flows.Scope(shell.table, key), shell.dialogue)
+    flows.run(shell.release.entry, draft, flows.Scope(shell.table, key), shell.dialogue)
     shell.table = operations.edit_entry(shell.table, key, Entry(**draft))
     return True
 
@@ -77,14 +78,14 @@ def do_delete(shell: Session) -> bool:
 
 def do_default(shell: Session) -> bool:
     draft = shell.table.default.model_dump()
-    flows.run(flows.DEFAULT_FLOW, draft, flows.Scope(shell.table), shell.dialogue)
+    flows.run(shell.release.default, draft, flows.Scope(shell.table), shell.dialogue)
     shell.table = operations.set_default(shell.table, DefaultEntry(**draft))
     return True
 
 
 def do_setup(shell: Session) -> bool:
     draft = shell.table.settings.model_dump()
-    flows.run(flows.SETUP_FLOW, draft, flows.Scope(shell.table), shell.dialogue)
+    flows.run(shell.release.setup, draft, flows.Scope(shell.table), shell.dialogue)
     shell.table = operations.set_settings(shell.table, Settings(**draft))
     return False
 
@@ -115,7 +116,8 @@ def do_detail(shell: Session) -> bool:
     table = shell.table
     words = DestinationWords(table.entries.keys(), extra=("DEFAULT", "ALL"))
     target = shell.dialogue.ask(Text(DETAIL_QUESTION, _detail_target, words=words))
-    shell.console.block(operations.detail_text(table, operations.detail(table, target)))
+    shown = operations.detail(table, target)
+    shell.console.block(render_detail(table, shown.keys, shell.release.detail))
     return False
 
 

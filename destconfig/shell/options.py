@@ -26,3 +26,7 @@ class ShellOptions(NamedTuple):
     """tlsverify trusts the authorities in this PEM file (None: the system's)."""
     tls_timeout: float = TLS_TIMEOUT
     """tlsverify's time limit of each network step."""
+    release: str | None = None
+    """The appliance release whose dialogue the shell speaks, a name of
+    :data:`destconfig.dialogue.release.NAMES`: ``--release``, else the home's setting;
+    ``None``, neither says (the seed's)."""

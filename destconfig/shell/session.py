@@ -19,6 +19,7 @@ from destconfig.shell.options import ShellOptions
 from destconfig.store import Store
 
 if TYPE_CHECKING:
+    from destconfig.dialogue.flows import Release
     from destconfig.model import Table
 
 
@@ -53,6 +54,15 @@ class Session:
     @property
     def hostname(self) -> str:
         return self.options.hostname
+
+    @cached_property
+    def release(self) -> Release:
+        """What the session's appliance release asks and shows (looked up when a command
+        first asks: the flows bring the models)."""
+        from destconfig.dialogue.flows import RELEASES
+        from destconfig.dialogue.release import SEED
+
+        return RELEASES[self.options.release or SEED]
 
     @property
     def prompt(self) -> str:

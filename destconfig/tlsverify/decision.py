@@ -10,7 +10,7 @@ tested without a server, and the same rules serve the log, the policy block and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 from destconfig.model import Tls
@@ -60,6 +60,9 @@ class Facts:
     chain_trusted: bool = False  # leads to a trusted authority, every date valid
     chain_problem: str = ""  # why not, as the TLS library says it
     certificate: Certificate | None = None
+    # The certificates the server sent, DER, its own first (what DANE matches against);
+    # what they say is in the fields above, so two facts alike compare equal without them.
+    chain: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
 
 
 def _canonical(name: str) -> str:

@@ -28,7 +28,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -64,37 +64,54 @@ class SystemNetwork:
 
     def __init__(self, resolver: Any = None) -> None:
         self.resolver = resolver
+        # Whether each MX answer had the AD bit (DANE uses the MX hosts only then).
+        self.authenticated: dict[str, bool] = {}
 
     def mail_exchangers(self, domain: str, timeout: float) -> list[str]:
-        import dns.exception
-        import dns.resolver
-
-        resolver = (
-            self.resolver if self.resolver is not None else dns.resolver.get_default_resolver()
-        )
-        try:
-            answer = resolver.resolve(domain, "MX", lifetime=timeout, search=False)
-        except dns.resolver.NoAnswer:
-            return []
-        except dns.resolver.NXDOMAIN:
-            raise LookupFailed(f"the domain {domain} does not exist") from None
-        except dns.exception.Timeout:
-            raise LookupFailed(f"the MX lookup timed out after {timeout:g} seconds") from None
-        except dns.exception.DNSException as error:
-            raise LookupFailed(f"the MX lookup failed: {error}") from None
-        records = sorted(answer, key=lambda record: record.preference)
-        hosts = [record.exchange.to_text(omit_final_dot=True) for record in records]
-        if hosts == [""] or hosts == ["."]:
-            raise LookupFailed(f"{domain} publishes a null MX: it accepts no mail")
-        return hosts
+        return mx_lookup(self.resolver, domain, timeout, self.authenticated)
 
     def addresses(self, host: str, port: int) -> list[str]:
-        found: list[str] = []
-        for *_, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-            text = str(address[0])
-            if text not in found:
-                found.append(text)
-        return found
+        return system_addresses(host, port)
+
+
+def mx_lookup(
+    resolver: Any, domain: str, timeout: float, authenticated: dict[str, bool]
+) -> list[str]:
+    """The MX hosts of *domain* in preference order (``[]``: no MX record), asked of
+    *resolver* (None: the system's); whether the answer had the AD bit goes to
+    *authenticated*. :class:`LookupFailed` when they cannot be known."""
+    import dns.exception
+    import dns.flags
+    import dns.resolver
+
+    if resolver is None:
+        resolver = dns.resolver.get_default_resolver()
+    try:
+        answer = resolver.resolve(domain, "MX", lifetime=timeout, search=False)
+    except dns.resolver.NoAnswer:
+        return []
+    except dns.resolver.NXDOMAIN:
+        raise LookupFailed(f"the domain {domain} does not exist") from None
+    except dns.exception.Timeout:
+        raise LookupFailed(f"the MX lookup timed out after {timeout:g} seconds") from None
+    except dns.exception.DNSException as error:
+        raise LookupFailed(f"the MX lookup failed: {error}") from None
+    authenticated[domain] = bool(answer.response.flags & dns.flags.AD)
+    records = sorted(answer, key=lambda record: record.preference)
+    hosts = [record.exchange.to_text(omit_final_dot=True) for record in records]
+    if hosts == [""] or hosts == ["."]:
+        raise LookupFailed(f"{domain} publishes a null MX: it accepts no mail")
+    return hosts
+
+
+def system_addresses(host: str, port: int) -> list[str]:
+    """The addresses of *host* from the system's resolver, in its order, each once."""
+    found: list[str] = []
+    for *_, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        text = str(address[0])
+        if text not in found:
+            found.append(text)
+    return found
 
 
 @dataclass(frozen=True)
@@ -265,6 +282,17 @@ def _within(deadline: _Deadline, call: Callable[[], _T]) -> _T:
     return cast(_T, outcome.value)  # set, since no error was
 
 
+def bounded(call: Callable[[], _T], seconds: float, late: str) -> _T:
+    """``call()`` over within *seconds* whatever it does, else :class:`LookupFailed` (*late*).
+
+    For name lookups, which have no deadline of their own a caller can rely on.
+    """
+    try:
+        return _within(_Deadline(time.monotonic() + seconds, late), call)
+    except _Failed as failed:
+        raise LookupFailed(failed.reason) from None
+
+
 class _Wire:
     """SMTP over one socket: commands out, replies in, each within a deadline and limits."""
 
@@ -368,6 +396,27 @@ def _certificate(der: bytes | None) -> Certificate | None:
     return Certificate(common, dns_names)
 
 
+def _chain(wrapped: ssl.SSLSocket, der: bytes | None) -> tuple[bytes, ...]:
+    """The certificates the server sent, DER, its own first.
+
+    ``ssl`` gives the chain publicly from Python 3.13 on (``get_unverified_chain``);
+    before, the same method lives on the socket's private object. Where neither is
+    there, the server's own certificate alone.
+    """
+    for owner in (wrapped, getattr(wrapped, "_sslobj", None)):
+        method = getattr(owner, "get_unverified_chain", None)
+        if method is None:
+            continue
+        try:
+            sent = method() or []
+            chain = tuple(bytes(each.public_bytes(ssl._ssl.ENCODING_DER)) for each in sent)  # type: ignore[attr-defined]
+        except (AttributeError, ValueError, ssl.SSLError):
+            break
+        if chain:
+            return chain
+    return (der,) if der is not None else ()
+
+
 @dataclass
 class _Session:
     """One SMTP conversation, up to the TLS handshake, in the time of its host."""
@@ -396,6 +445,11 @@ class Probe:
     timeout: float = TLS_TIMEOUT
     ca_file: Path | None = None
     network: Network | None = None
+    port: int | None = None  # of the mail exchangers looked up; None: SMTP_PORT
+    tried: list[str] = field(default_factory=list)  # the hosts tried, in order
+    # TLS contexts by whether they verify, kept for the probes that share this dict
+    # (loading the trust store costs more than a handshake on loopback); None: made anew.
+    contexts: dict[bool, ssl.SSLContext] | None = None
 
     def _network(self) -> Network:
         return self.network if self.network is not None else SystemNetwork()
@@ -403,6 +457,7 @@ class Probe:
     def run(self, domain: str, target: Target | None) -> Facts:
         """The facts of the first mail server of *domain* (or *target*) that answers."""
         if target is not None:
+            self.tried.append(target.host)
             return self._host(domain, target.host, target.port)
         self.log(f"Looking up the mail exchangers of {domain}.")
         try:
@@ -417,7 +472,8 @@ class Probe:
             hosts = [domain]
         facts = None
         for host in hosts:
-            facts = self._host(domain, host, SMTP_PORT)
+            self.tried.append(host)
+            facts = self._host(domain, host, SMTP_PORT if self.port is None else self.port)
             if facts.stage is not Stage.NO_CONNECTION:
                 return facts
         assert facts is not None
@@ -427,11 +483,7 @@ class Probe:
         """The MX lookup, over within the timeout whatever the resolver does."""
         network = self._network()
         late = f"the MX lookup timed out after {self.timeout:g} seconds"
-        deadline = _Deadline(time.monotonic() + self.timeout, late)
-        try:
-            return _within(deadline, lambda: network.mail_exchangers(domain, self.timeout))
-        except _Failed as failed:
-            raise LookupFailed(failed.reason) from None
+        return bounded(lambda: network.mail_exchangers(domain, self.timeout), self.timeout, late)
 
     def _host(self, domain: str, host: str, port: int) -> Facts:
         budget = _Budget.start(self.timeout)
@@ -521,6 +573,14 @@ class Probe:
         return None
 
     def _context(self, *, verify: bool) -> ssl.SSLContext:
+        if self.contexts is None:
+            return self._new_context(verify=verify)
+        made = self.contexts.get(verify)
+        if made is None:
+            made = self.contexts.setdefault(verify, self._new_context(verify=verify))
+        return made
+
+    def _new_context(self, *, verify: bool) -> ssl.SSLContext:
         if not verify:
             context = ssl.create_default_context()
             context.check_hostname = False
@@ -588,7 +648,9 @@ class Probe:
             session.close(quit=False)
             return self._handshake_failed(domain, host, _why(error, self.timeout))
         protocol, cipher = wrapped.version(), (wrapped.cipher() or ("?",))[0]
-        certificate = _certificate(wrapped.getpeercert(binary_form=True))
+        der = wrapped.getpeercert(binary_form=True)
+        certificate = _certificate(der)
+        chain = _chain(wrapped, der)
         session.close(quit=True)
         self.log(f"TLS connection established: protocol {protocol}, cipher {cipher}.")
         facts = Facts(
@@ -598,6 +660,7 @@ class Probe:
             chain_trusted=not chain_problem,
             chain_problem=chain_problem,
             certificate=certificate,
+            chain=chain,
         )
         for line in verification_lines(facts, address):
             self.log(line)
