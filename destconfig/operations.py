@@ -147,10 +147,17 @@ def read_import(
         return fmt.loads(data)
     except FormatError as error:
         problems: list[Problem] = error.problems if shown is None else error.problems[:shown]
-        lines = error_lines(shown_name, problems)
-        if importing:
-            lines.append(TABLE_NOT_CHANGED)
-        raise Refused("\n".join(lines)) from None
+        raise file_refused(shown_name, problems, importing=importing) from None
+
+
+def file_refused(shown_name: str, problems: list[Problem], *, importing: bool = True) -> Refused:
+    """The refusal of a file (*shown_name* already escaped) for *problems*, a line each,
+    and for an import the note that the table was not changed: every refusal of an
+    imported file (its reading, a merge's rules) is worded so."""
+    lines = error_lines(shown_name, problems)
+    if importing:
+        lines.append(TABLE_NOT_CHANGED)
+    return Refused("\n".join(lines))
 
 
 @dataclass(frozen=True)

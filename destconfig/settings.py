@@ -208,6 +208,15 @@ _DANE_POSTFIX_LOSSES = {
     "usable TLSA records are published it delivers as may (Preferred), whatever the TLS "
     "setting says",
 }
+_NO_TLSA_NAME = "an address has no host name for Postfix to look up TLSA records at"
+POSTFIX_ADDRESS_DANE_LOSSES = {
+    Dane.OPPORTUNISTIC: f"{_NO_TLSA_NAME}: Postfix's dane policy always delivers to it as may "
+    "(Preferred), whatever the TLS setting says",
+    Dane.MANDATORY: f"{_NO_TLSA_NAME}: Postfix's dane-only policy never delivers to it; the "
+    "mail is deferred until it bounces",
+}
+"""What DANE loses on an address entry (in place of the setting's own loss): Postfix
+finds TLSA records at ``_25._tcp.`` of a host name, and an address literal has none."""
 _DANE_KUMOMTA_LOSSES = {
     Dane.MANDATORY: "KumoMTA has no DANE-only mode: where no usable TLSA records are published "
     "it delivers as enable_tls says instead of queueing",

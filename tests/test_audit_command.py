@@ -8,6 +8,7 @@ Each MX host has an address of its own in 127.0.0.0/8, all of them on one
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -286,7 +287,7 @@ def test_what_cannot_be_told(everything: Result, world: World) -> None:
     ]
     assert found[".example.test"]["mx"] == []
     assert found["quiet.test"]["reasons"] == [
-        "no server answered: the MX lookup timed out after 1 seconds"
+        "no server answered: the MX lookup timed out after 1 second"
     ]
     assert found["down.test"]["mx"] == ["mx.down.test"]
     assert found["down.test"]["reasons"] == [
@@ -295,7 +296,7 @@ def test_what_cannot_be_told(everything: Result, world: World) -> None:
     ]
     assert found["trickle.test"]["reasons"] == [
         "the MTA-STS policy cannot be fetched: fetching the policy from mta-sts.trickle.test "
-        "timed out after 1 seconds"
+        "timed out after 1 second"
     ]
 
 
@@ -421,3 +422,57 @@ def test_at_a_terminal_a_table_and_a_progress_bar(world: World, home: Path) -> N
         "Summary: 1 will-queue, 0 weaker-than-published, 1 matches, 0 cannot-tell.\n"
     )
     assert "Auditing 2 destinations" in err.getvalue()  # the bar, drawn and then erased
+
+
+def test_the_progress_title_of_one_destination(world: World, home: Path) -> None:
+    import io
+
+    from destconfig.cli import main
+    from destconfig.env import Environment
+
+    err = io.StringIO()
+    env = Environment(
+        stdin=io.BytesIO(),
+        stdout=io.StringIO(),
+        stderr=err,
+        stdout_isatty=True,
+        stderr_isatty=True,
+        columns=160,
+        clock=lambda: FIXED_TIME,
+    )
+    argv = ["--home", str(home), "audit", "plain.test", "--timeout", "1"]
+    argv += ["--dns-server", world.dns, "--smtp-port", str(world.smtp_port)]
+    argv += ["--sts-port", str(world.sts_port), "--ca-file", str(world.ca_file)]
+    main(argv, env)
+    drawn = err.getvalue()
+    assert "Auditing 1 destination" in drawn
+    assert "Auditing 1 destinations" not in drawn
+
+
+def test_a_dns_server_with_nothing_listening_is_said_at_once(home: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]  # free again once closed: nothing listens there
+    started = time.monotonic()
+    argv = ["plain.test", "--format", "json", "--timeout", "5"]
+    done = run_cli(home, "audit", *argv, "--dns-server", f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 3  # not the 5 seconds of a silent server
+    assert done.status == 0
+    assert _entries(done)["plain.test"]["finding"] == "cannot-tell"
+    assert _entries(done)["plain.test"]["reasons"] == [
+        f"no server answered: the MX lookup failed: the DNS server 127.0.0.1 port {port} "
+        "refused the query (nothing listens there)"
+    ]
+
+
+def test_a_silent_address_lookup_of_an_mx_is_cannot_tell(world: World, home: Path) -> None:
+    """The MX answers, its host's A and AAAA lookups go unanswered: a reason, no traceback."""
+    world.zone.add("lost.test", "MX", "10 mx.quiet.test.")
+    done = world.audit(home, "user@lost.test", "--format", "json")
+    assert "Traceback" not in done.err
+    assert done.status == 0, done.err  # cannot-tell alone is no failure
+    entry = json.loads(done.out)["entries"][0]
+    assert entry["finding"] == "cannot-tell"
+    assert entry["mx"] == ["mx.quiet.test"]
+    # As tlsverify words a host it cannot find an address for, whatever the cause.
+    assert entry["reasons"] == ["no server answered: mx.quiet.test has no address"]

@@ -276,6 +276,14 @@ def test_dane_ta_checks_the_signatures() -> None:
     assert "not signed link by link" in dane_match((TA,), forged, MX, DOMAIN)
 
 
+def test_a_failing_trust_anchor_does_not_hide_a_later_one_that_holds() -> None:
+    stray = _ders(trustme.CA().create_child_ca().issue_cert(MX))[1]  # unrelated, sent on top
+    chain = (*CHAIN, stray)
+    first = TlsaRecord(2, 0, 2, hashlib.sha512(stray).digest())  # reached, chain broken
+    assert "not signed link by link" in dane_match((first,), chain, MX, DOMAIN)
+    assert dane_match((first, TA), chain, MX, DOMAIN) == ""
+
+
 def test_unusable_kinds_of_record() -> None:
     assert not TlsaRecord(1, 1, 1, b"").usable  # PKIX-EE is not for SMTP
     assert not TlsaRecord(3, 2, 1, b"").usable

@@ -210,7 +210,7 @@ def test_a_trickling_policy_server_is_left_within_the_timeout(site: Site) -> Non
     assert time.monotonic() - started < 2.5
     assert found == StsFound(
         unknown="the MTA-STS policy cannot be fetched: "
-        "fetching the policy from mta-sts.slow.test timed out after 1 seconds"
+        "fetching the policy from mta-sts.slow.test timed out after 1 second"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import dns.exception
 import dns.flags
 import pytest
 
@@ -86,3 +87,21 @@ def test_a_system_without_resolvers_fails_each_lookup(monkeypatch: pytest.Monkey
     network = AuditNetwork(resolver(None), own_addresses=True, timeout=1)
     found = network.tlsa("mx.example.test", "example.test", 1.0)
     assert found.unknown.startswith("the TLSA lookup of _25._tcp.mx.example.test failed (")
+
+
+class _Refusing:
+    """A resolver whose failure reads like a timeout: only its type may decide."""
+
+    def __init__(self, words: str) -> None:
+        self.words = words
+
+    def resolve(self, *_args: object, **_kwargs: object) -> object:
+        raise dns.exception.DNSException(self.words)
+
+
+def test_a_failure_worded_like_a_timeout_is_a_failure() -> None:
+    name = "_25._tcp.mx.worded.test"
+    words = f"the TLSA lookup of {name} timed out after 2 seconds"
+    network = AuditNetwork(_Refusing(words), own_addresses=True, timeout=2)
+    found = network.tlsa("mx.worded.test", "worded.test", 2.0)
+    assert found == TlsaFound(name, unknown=f"the TLSA lookup of {name} failed ({words})")

@@ -496,6 +496,40 @@ def test_import_of_broken_files_of_other_formats(
     assert snapshot(dc.home) == before
 
 
+# A file whose entry has DANE of its own and no TLS: under its own default (TLS Preferred)
+# it imports; merged under the home's default (TLS No, CURRENT's) it breaks the DANE rule.
+DANE_FILE_DEFAULT = """\
+[DEFAULT]
+ip_sort_pref = PREFER_V4
+max_host_concurrency = 100
+max_messages_per_connection = 10
+limit_type = host
+limit_apply = system
+bounce_validation = 0
+tls = {tls}
+"""
+DANE_ENTRY = "\n[x.example]\ndane = 2\n"
+DANE_RULE = "x.example: DANE Opportunistic or Mandatory needs TLS; with TLS No, DANE must be No"
+
+
+@pytest.mark.parametrize("args", [("--merge",), ("--merge", "--dry-run")])
+def test_a_merge_refused_by_the_dane_rule_is_the_files_error(
+    dc: Destconfig, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    seed(dc.home, CURRENT)
+    before = snapshot(dc.home)
+    path = tmp_path / "m1.cfg"
+    path.write_text(DANE_FILE_DEFAULT.format(tls=1) + DANE_ENTRY, encoding="utf-8")
+    refusal = f'destconfig: Error in "{path}": {DANE_RULE}\n'
+    assert dc("import", str(path), *args) == Result(1, "", refusal + NOT_CHANGED)
+    assert snapshot(dc.home) == before
+    # A plain import of a file that breaks the rule itself: the same words, on its line.
+    path.write_text(DANE_FILE_DEFAULT.format(tls=0) + DANE_ENTRY, encoding="utf-8")
+    refusal = f'destconfig: Error in "{path}" line 11: {DANE_RULE}\n'
+    assert dc("import", str(path)) == Result(1, "", refusal + NOT_CHANGED)
+    assert snapshot(dc.home) == before
+
+
 def test_import_of_a_missing_file(dc: Destconfig, tmp_path: Path) -> None:
     seed(dc.home, CURRENT)
     before = snapshot(dc.home)

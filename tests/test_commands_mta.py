@@ -148,7 +148,8 @@ def test_a_hand_written_configuration_imports_with_warnings(tmp_path: Path) -> N
     done = run_cli(home, "import", str(target), "--format", "postfix")
     assert done.status == 0
     assert done.err == (
-        "destconfig: warning: line 1: partner.example: tls: read approximately from Postfix\n"
+        "destconfig: warning: tls_policy line 1: partner.example: tls: read approximately "
+        "from Postfix\n"
     )
     listed = run_cli(home, "detail", "partner.example")
     assert "    TLS Support:                     Required\n" in listed.out

@@ -8,6 +8,7 @@ is refused whole with the one message, naming the destination.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from hypothesis import given, settings
 from pydantic import ValidationError
 
 from destconfig import operations
+from destconfig import settings as settings_catalogue
+from destconfig.commands import resolve as resolve_command
 from destconfig.formats import esa, formats, kumomta, postfix
 from destconfig.formats import json as json_format
 from destconfig.formats import toml as toml_format
 from destconfig.formats.problems import FormatError, Problem
 from destconfig.messages import dane_needs_tls
 from destconfig.model import Dane, DefaultEntry, Entry, Table, Tls, effective
+from destconfig.settings import Line
 from destconfig.tablediff import diff, render_diff
 from tests.strategies import tables
 from tests.test_commands import (
@@ -360,7 +364,10 @@ def test_a_merge_under_the_current_default_that_breaks_the_rule_changes_nothing(
     before = snapshot(dc.home)
     path = tmp_path / "plain.cfg"  # valid alone: its default is the factory one
     path.write_bytes(esa.dumps(Table(entries={"z.example": Entry(tls=Tls.NO)})))
-    refused(dc("import", str(path), "--merge"), dane_needs_tls("z.example"))
+    refusal = (
+        f'Error in "{path}": {dane_needs_tls("z.example")}\ndestconfig: The table was not changed.'
+    )
+    refused(dc("import", str(path), "--merge"), refusal)
     assert snapshot(dc.home) == before
 
 
@@ -489,7 +496,9 @@ def test_postfix_reads_hand_written_dane_lines() -> None:
         "c.example": Entry(tls=Tls.NO),
         "d.example": Entry(tls=Tls.PREFERRED),
     }
-    assert "line 2: b.example: dane: read approximately from Postfix" in imported.warnings
+    assert "tls_policy line 2: b.example: dane: read approximately from Postfix" in (
+        imported.warnings
+    )
 
 
 def test_postfix_reads_a_hand_written_dane_default_keeping_the_rule() -> None:
@@ -545,3 +554,72 @@ def test_kumomta_enables_dane_and_reports_mandatory_as_a_loss() -> None:
 def test_kumomta_without_dane_writes_no_dane() -> None:
     data, _ = kumomta.render(Table(default=DefaultEntry(tls=Tls.PREFERRED)))
     assert b"dane" not in data
+
+
+def test_postfix_reports_dane_on_an_address_as_lost_there() -> None:
+    table = Table(
+        default=DefaultEntry(tls=Tls.PREFERRED),
+        entries={
+            "[192.0.2.1]": Entry(tls=Tls.REQUIRED, dane=Dane.MANDATORY),
+            "[192.0.2.2]": Entry(tls=Tls.REQUIRED, dane=Dane.OPPORTUNISTIC),
+            "[192.0.2.3]": Entry(tls=Tls.REQUIRED),
+            "a.example": Entry(tls=Tls.REQUIRED, dane=Dane.MANDATORY),
+        },
+    )
+    export = postfix.render(table, DIR)
+    assert b"\n[192.0.2.1] dane-only\n" in export.files["tls_policy"]
+    assert [line for line in export.loss_lines() if ": dane: " in line] == [
+        "[192.0.2.1]: dane: an address has no host name for Postfix to look up TLSA records "
+        "at: Postfix's dane-only policy never delivers to it; the mail is deferred until it "
+        "bounces",
+        "[192.0.2.2]: dane: an address has no host name for Postfix to look up TLSA records "
+        "at: Postfix's dane policy always delivers to it as may (Preferred), whatever the TLS "
+        "setting says",
+    ]
+
+
+def test_postfix_reports_the_default_s_dane_on_an_address_entry() -> None:
+    table = Table(
+        default=DefaultEntry(tls=Tls.REQUIRED, dane=Dane.MANDATORY),
+        entries={"[192.0.2.1]": Entry(bounce_validation=True)},
+    )
+    dane_losses = [loss for loss in postfix.render(table, DIR).losses if loss.setting == "dane"]
+    assert [loss.key for loss in dane_losses] == ["[192.0.2.1]"]
+    assert "never delivers" in dane_losses[0].reason
+
+
+def test_resolve_table_has_a_dane_column_where_dane_applies(dc: Destconfig) -> None:
+    seed(dc.home, DANE_TABLE)
+    assert dc("resolve", "u@a.example", "u@b.example", "u@x.test", "--format", "table") == Result(
+        0,
+        "RECIPIENT   DOMAIN    ENTRY     MATCH   TLS       DANE\n"
+        "u@a.example a.example a.example exact   Preferred Mandatory\n"
+        "u@b.example b.example b.example exact   No        No\n"
+        "u@x.test    x.test    (Default) default Preferred Opportunistic\n",
+        "",
+    )
+    seed(dc.home, Table(default=DefaultEntry(tls=Tls.PREFERRED)))
+    assert dc("resolve", "u@x.test", "--format", "table") == Result(
+        0,
+        "RECIPIENT DOMAIN ENTRY     MATCH   TLS\nu@x.test  x.test (Default) default Preferred\n",
+        "",
+    )
+
+
+def test_resolve_finds_the_tls_line_by_the_catalogue_s_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renamed = dataclasses.replace(settings_catalogue.BY_NAME["tls"], line=Line("TLS Used"))
+    monkeypatch.setattr(resolve_command, "_TLS", renamed)
+    block = "a.example\n    TLS Used:                        Preferred\n    Last:  x"
+    assert resolve_command._with_dane(block, DANE_TABLE, "a.example").split("\n") == [
+        "a.example",
+        "    TLS Used:                        Preferred",
+        "    DANE Support:                    Mandatory",
+        "    Last:  x",
+    ]
+    # A block without the TLS line gets the DANE line at its end, not an error.
+    assert resolve_command._with_dane("a.example", DANE_TABLE, "a.example").split("\n") == [
+        "a.example",
+        "    DANE Support:                    Mandatory",
+    ]

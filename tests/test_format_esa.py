@@ -198,3 +198,24 @@ def test_model_fields_are_declared_in_the_files_key_order() -> None:
     # Export writes an entry's fields in declaration order: it must be the file's.
     assert tuple(Entry.model_fields) == esa.KEYS
     assert tuple(DefaultEntry.model_fields) == tuple(k for k in esa.KEYS if k != "bounce_profile")
+
+
+def test_a_default_without_tls_is_not_also_said_to_break_the_dane_rule() -> None:
+    data = (
+        b"[DEFAULT]\nip_sort_pref = PREFER_V6\nmax_host_concurrency = 500\n"
+        b"max_messages_per_connection = 50\nlimit_type = 0\nlimit_apply = 0\n"
+        b"bounce_validation = 0\ndane = 1\n"
+        b"[a.example]\ntls = 0\n"
+        b"[b.example]\nbounce_validation = 1\n"
+    )
+    with pytest.raises(FormatError) as caught:
+        esa.loads(data)
+    lines = [
+        f'Error in "x.cfg" line {problem.line}: {problem.reason}'
+        for problem in caught.value.problems
+    ]
+    assert "".join(line + "\n" for line in lines) == (
+        'Error in "x.cfg" line 1: [DEFAULT] lacks tls\n'
+        'Error in "x.cfg" line 10: a.example: DANE Opportunistic or Mandatory needs TLS; '
+        "with TLS No, DANE must be No\n"
+    )

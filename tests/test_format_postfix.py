@@ -291,10 +291,11 @@ def test_a_hand_written_configuration_is_read_with_a_warning_for_each_setting() 
     }
     assert imported.table.default.tls is Tls.PREFERRED
     assert imported.warnings == [
-        "line 2: .partner.example: tls: read approximately from Postfix",
-        "line 1: bulk.example: max_host_concurrency: read approximately from Postfix",
-        "line 1: bulk.example: max_messages_per_connection: read approximately from Postfix",
-        "line 1: example.com: tls: read approximately from Postfix",
+        "tls_policy line 2: .partner.example: tls: read approximately from Postfix",
+        "transport line 1: bulk.example: max_host_concurrency: read approximately from Postfix",
+        "transport line 1: bulk.example: max_messages_per_connection: read approximately "
+        "from Postfix",
+        "tls_policy line 1: example.com: tls: read approximately from Postfix",
         "main.cf: (Default): tls: read approximately from Postfix",
     ]
 

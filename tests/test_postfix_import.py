@@ -116,7 +116,7 @@ def test_a_second_line_for_a_key_is_read_as_postmap_reads_it() -> None:
     assert imported.warnings == [
         "tls_policy line 2: a.example: a second line for the destination; line 1 is taken",
         "transport line 2: b.example: a second line for the destination; line 1 is taken",
-        "line 1: a.example: tls: read approximately from Postfix",
+        "tls_policy line 1: a.example: tls: read approximately from Postfix",
     ]
 
 
@@ -224,4 +224,16 @@ def test_a_changed_default_level_makes_the_lines_under_a_pattern_overrides() -> 
         "comment; the line is taken",
         f"main.cf line {main_line}: (Default): tls: the parameter differs from its comment; "
         "the parameter is taken",
+    ]
+
+
+def test_an_unknown_attribute_of_a_policy_line_is_a_warning_naming_its_line() -> None:
+    files = {"tls_policy": b"a.example dane junk=1\nb.example verify match=hostname junk\n"}
+    imported = postfix.parse(files, DIR)
+    assert imported.warnings == [
+        'tls_policy line 1: a.example: "junk=1" is not an attribute Postfix knows; it is not kept',
+        'tls_policy line 2: b.example: "junk" is not an attribute Postfix knows; it is not kept',
+        "tls_policy line 1: a.example: tls: read approximately from Postfix",
+        "tls_policy line 1: a.example: dane: read approximately from Postfix",
+        "tls_policy line 2: b.example: tls: read approximately from Postfix",
     ]

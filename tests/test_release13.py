@@ -18,6 +18,7 @@ from destconfig.model import FACTORY_TABLE, Dane, Entry, Settings, Table, Tls
 from destconfig.replay import release_of, replay_text
 from destconfig.store import Store, StoreError
 from tests.helpers import run_cli, run_ok, run_session
+from tests.test_commands import snapshot
 
 TRANSCRIPTS = Path(__file__).parent.parent / "transcripts"
 
@@ -83,8 +84,28 @@ def test_the_release_and_the_rollback_setting_keep_each_other(tmp_path: Path) ->
 
 def test_setup_release_with_other_settings_commits_them_too(tmp_path: Path) -> None:
     done = run_ok(tmp_path, "setup", "--release", "13", "--tls-alert", "on")
-    assert done.out.startswith("The shell speaks the dialogue of release 13.\nChanges committed: ")
+    assert done.out.startswith("Changes committed: ")
+    assert done.out.endswith(" UTC\nThe shell speaks the dialogue of release 13.\n")
     assert Store(tmp_path).load().settings.tls_alert is True
+
+
+@pytest.mark.parametrize(
+    ("committed", "settings"), [(False, None), (True, None), (True, b"[rollback]\nkeep = 7\n")]
+)
+def test_a_refused_setup_keeps_no_release(
+    tmp_path: Path, committed: bool, settings: bytes | None
+) -> None:
+    if committed:
+        run_ok(tmp_path, "setup", "--tls-alert", "on")
+    if settings is not None:
+        (tmp_path / "settings.toml").write_bytes(settings)
+    before = snapshot(tmp_path)
+    done = run_cli(tmp_path, "setup", "--release", "13", "--certificate", "Nope")
+    assert done.status == 1
+    assert done.out == ""
+    assert done.err == 'destconfig: unknown certificate "Nope"; the certificates are Demo\n'
+    assert snapshot(tmp_path) == before
+    assert Store(tmp_path).release() is None
 
 
 def test_setup_release_dry_run_keeps_nothing(tmp_path: Path) -> None:
@@ -204,3 +225,80 @@ def test_release_13_transcripts_exist_and_need_their_release() -> None:
         text = path.read_text(encoding="utf-8")
         assert replay_text(text, release="13") is None, path.name
         assert replay_text(text) is not None, path.name  # the seed dialogue differs
+
+
+# DEFAULT with TLS No under an entry whose own DANE needs TLS: refused at the TLS choice,
+# which is asked again; the answers before it stay.
+_MENU = (
+    "\nChoose the operation you want to perform:\n"
+    "- SETUP - Change global settings.\n"
+    "- NEW - Create a new entry.\n"
+    "- EDIT - Modify an entry.\n"
+    "- DELETE - Remove an entry.\n"
+    "- DEFAULT - Change the default.\n"
+    "- LIST - Display a summary list of all entries.\n"
+    "- DETAIL - Display details for one destination or all entries.\n"
+    "- CLEAR - Remove all entries.\n"
+    "- IMPORT - Import tables from a file.\n"
+    "- EXPORT - Export tables to a file.\n"
+)
+_TLS_CHOICE = (
+    "\nDo you want to use TLS support?\n"
+    "1. No\n2. Preferred\n3. Required\n4. Preferred - Verify\n5. Required - Verify\n"
+    "6. Required - Verify Hosted Domains\n[2]> "
+)
+_BEFORE_TLS = (
+    "ESA> destconfig\n" + _MENU + "[]> default\n"
+    "\nEnter the default maximum concurrency limit.\n[500]> 7\n"
+    "\nEnter the default maximum number of messages per connection.\n[50]> \n"
+    "\nDo you wish to specify a default recipient limit? [N]> n\n"
+    "\nSelect how you want to apply the limits for domains with no specific entry:\n"
+    "1. One limit applies to the entire domain\n"
+    "2. Separate limit for each mail exchanger IP address\n[1]> \n"
+    "\nSelect how the limits will be enforced:\n"
+    "1. System Wide\n2. Per Virtual Gateway(tm)\n[1]> \n" + _TLS_CHOICE + "1\n"
+    "e1.example: DANE Opportunistic or Mandatory needs TLS; with TLS No, DANE must be No\n"
+    + _TLS_CHOICE
+    + "3\n"
+)
+_AFTER_TLS = (
+    "\nPerform bounce verification address tagging? [N]> \n"
+    "\nHow should the appliance sort IP addresses within an MX preference level\n"
+    "for mail destined to domains with no specific entry?\n"
+    "1. Prefer IPv4\n2. Prefer IPv6\n3. Require IPv4\n4. Require IPv6\n[2]> \n"
+    "\nThere is currently 1 entry configured.\n" + _MENU + "[]> \n"
+    "\nESA> commit\n"
+    "\nPlease enter some comments describing your changes:\n[]> \n"
+    "\nDo you want to save the current configuration for rollback? [Y]> n\n"
+    "\nChanges committed: Fri Nov 27 21:06:44 2026 UTC\n"
+    "\nESA> quit\n"
+)
+_TLS_SEQUEL = {
+    "seed": (
+        "\nYou have chosen to enable TLS. Please use the 'certconfig' command to\n"
+        "ensure that there is a valid certificate configured.\n"
+    ),
+    "13": (
+        "\nDo you want to use DANE Support?\n1. No\n2. Opportunistic\n3. Mandatory\n[1]> \n"
+        "\nYou have chosen to enable TLS, but you have not entered a certificate: the\n"
+        '"Demo" certificate is for testing only. Use this TLS setting anyway? [Y]> \n'
+    ),
+}
+
+
+@pytest.mark.parametrize("release", ["seed", "13"])
+def test_default_tls_no_is_refused_at_once_under_an_entrys_dane(
+    tmp_path: Path, release: str
+) -> None:
+    default = FACTORY_TABLE.default.model_copy(update={"tls": Tls.PREFERRED})
+    table = FACTORY_TABLE.with_default(default).with_entry("e1.example", Entry(dane=Dane.MANDATORY))
+    _commit(tmp_path, table)
+    # Concurrency 7, TLS No (refused), then Required; every later question at its default.
+    sequel = "\n\n" if release == "13" else ""
+    answers = f"destconfig\ndefault\n7\n\nn\n\n\n1\n3\n{sequel}\n\n\ncommit\n\nn\nquit\n"
+    done = run_cli(tmp_path, "--release", release, stdin=answers.encode())
+    assert (done.status, done.err) == (0, "")
+    assert done.out == _BEFORE_TLS + _TLS_SEQUEL[release] + _AFTER_TLS
+    kept = Store(tmp_path).load()
+    assert (kept.default.max_host_concurrency, kept.default.tls) == (7, Tls.REQUIRED)
+    assert kept.entries == table.entries

@@ -113,11 +113,11 @@ def test_a_trickled_greeting_is_cut_off_at_the_step_limit(tmp_path: Path) -> Non
         run = run_limited(tlsverify(tmp_path / "home", port))
     assert run.out == (
         f"Connecting to 127.0.0.1 on port {port}.\n"
-        "Connected to 127.0.0.1, but the server did not finish its greeting within 1 seconds.\n"
+        "Connected to 127.0.0.1, but the server did not finish its greeting within 1 second.\n"
         "\n"
         + policy(
             f"the connection to 127.0.0.1 on port {port} was made, but the server did not "
-            "finish its greeting within 1 seconds"
+            "finish its greeting within 1 second"
         )
     )
     assert (run.status, run.err) == (1, "")
@@ -175,11 +175,11 @@ def test_the_shell_survives_an_endless_reply(tmp_path: Path) -> None:
 
 # --- each step has a deadline for the whole step -------------------------------------------
 
-TIMED_OUT = "timed out after 1 seconds"
+TIMED_OUT = "timed out after 1 second"
 
 
 # A server that takes the connection and starts a greeting it never ends (trickled).
-SILENT = f"but the server did not finish its greeting within {LIMIT:g} seconds"
+SILENT = "but the server did not finish its greeting within 1 second"
 
 
 def step_log(step: Step, port: int) -> tuple[Stage, list[str]]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
+
+import pytest
 
 from destconfig.console import Console
 from destconfig.dialogue.reader import StreamReader, binary_lines
@@ -20,6 +23,17 @@ def test_the_shell_refuses_a_missing_ca_file_at_start(tmp_path: Path) -> None:
     run = run_process(tmp_path / "h", "--ca-file", str(missing), stdin=b"quit\n")
     assert (run.returncode, run.stdout) == (2, b"")
     assert run.stderr == f"destconfig: --ca-file {missing}: no such file\n".encode()
+
+
+@pytest.mark.parametrize("command", [["audit"], ["tlsverify", "example.test", "127.0.0.1:1"]])
+def test_a_fifo_as_ca_file_is_refused_unread(tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    # Opening a FIFO for reading blocks until a writer comes: the timeout turns a hang
+    # into a failure.
+    run = run_process(tmp_path / "h", *command, "--ca-file", str(fifo), timeout=20)
+    assert (run.returncode, run.stdout) == (2, b"")
+    assert run.stderr == f"destconfig: {fifo}: not a regular file\n".encode()
 
 
 def test_a_ca_file_gone_since_the_start_is_a_message(tmp_path: Path) -> None:

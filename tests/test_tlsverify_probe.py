@@ -9,6 +9,7 @@ table of the six settings and the two identity rules, not computed.
 
 from __future__ import annotations
 
+import argparse
 import ssl
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -653,6 +654,38 @@ def test_parse_target(text: str, target: Target) -> None:
 def test_parse_target_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_target(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "port"),
+    [("0", None), ("1", 1), ("65535", 65535), ("65536", None), ("+25", None), ("", None)],
+)
+def test_one_port_reading_for_hosts_dns_servers_and_options(text: str, port: int | None) -> None:
+    from destconfig.audit.lookups import parse_server
+    from destconfig.commands.audit import _port
+
+    host = f"[2001:db8::1]:{text}"
+    if port is None:
+        for read in (probe.parse_port, parse_target, parse_server):
+            with pytest.raises(ValueError):
+                read(text if read is probe.parse_port else host)
+        with pytest.raises(argparse.ArgumentTypeError):
+            _port(text)
+        return
+    assert probe.split_host_port(host, 53) == ("2001:db8::1", port)
+    assert parse_server(host) == ("2001:db8::1", port)
+    assert parse_target(host) == Target("2001:db8::1", port)
+    assert probe.parse_port(text) == _port(text) == port
+
+
+@pytest.mark.parametrize(
+    ("limit", "words"), [(1, "1 second"), (1.0, "1 second"), (0.5, "0.5 seconds"), (2, "2 seconds")]
+)
+def test_a_time_limit_in_words(limit: float, words: str) -> None:
+    from destconfig.tlsverify.options import seconds, timed_out
+
+    assert seconds(limit) == words
+    assert timed_out(limit) == f"timed out after {words}"
 
 
 def test_check_ca_file(pki: Pki, tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from destconfig.audit.mtasts import POLICY_BYTES
+from destconfig.audit.mtasts import POLICY_BYTES, POLICY_TOO_LONG
+from destconfig.tlsverify.options import timed_out
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 HTTPS_PORT = 443
@@ -74,7 +75,7 @@ def fetch_policy(
     The certificate must verify for *host* (*context*: :func:`https_context`), as the
     RFC asks. :class:`FetchFailed`.
     """
-    late = f"timed out after {timeout:g} seconds"
+    late = timed_out(timeout)
     try:
         sock = socket.create_connection((address, port), timeout=timeout)
     except TimeoutError:
@@ -127,5 +128,5 @@ def _get(wrapped: ssl.SSLSocket, context: ssl.SSLContext, host: str, port: int, 
         why = str(error) or type(error).__name__
         raise FetchFailed(f"fetching the policy from {host} failed ({why})") from None
     if len(body) > POLICY_BYTES:
-        raise FetchFailed(f"the policy is longer than {POLICY_BYTES} bytes")
+        raise FetchFailed(POLICY_TOO_LONG)
     return body

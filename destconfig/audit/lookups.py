@@ -9,7 +9,6 @@ TLSA records only then, as Postfix does. Each lookup ends within the timeout.
 
 from __future__ import annotations
 
-import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,16 @@ from destconfig.audit import mtasts
 from destconfig.audit.fetch import FetchFailed, fetch_policy
 from destconfig.audit.mtasts import PolicyError, StsFound
 from destconfig.audit.tlsa import TlsaFound, TlsaRecord
-from destconfig.tlsverify.probe import LookupFailed, bounded, mx_lookup, system_addresses
+from destconfig.tlsverify.options import timed_out
+from destconfig.tlsverify.probe import (
+    LookupFailed,
+    LookupTimedOut,
+    bounded,
+    is_address,
+    mx_lookup,
+    split_host_port,
+    system_addresses,
+)
 
 DNS_PORT = 53
 
@@ -38,14 +46,15 @@ def resolver(server: tuple[str, int] | None) -> Any:
     import dns.flags
     import dns.resolver
 
+    from destconfig.audit.nameserver import AuditResolver, ConnectedNameserver
+
     try:
-        made = dns.resolver.Resolver(configure=server is None)
+        made = AuditResolver(configure=server is None)
     except dns.resolver.NoResolverConfiguration:  # no resolv.conf: every lookup fails
-        made = dns.resolver.Resolver(configure=False)
+        made = AuditResolver(configure=False)
         made.nameservers = []
-    if server is not None:
-        made.nameservers = [server[0]]
-        made.port = server[1]
+    if server is not None:  # connected, so that a refusal is seen at once
+        made.nameservers = [ConnectedNameserver(server[0], server[1])]
     made.flags = dns.flags.RD | dns.flags.AD
     made.cache = None
     return made
@@ -99,7 +108,7 @@ class AuditNetwork:
     def lookup(self, name: str, kind: str, timeout: float) -> Answer:
         """:meth:`_ask` within *timeout*, whatever the resolver does; a silence is
         :class:`LookupFailed` saying it timed out."""
-        late = f"the {kind} lookup of {name} timed out after {timeout:g} seconds"
+        late = f"the {kind} lookup of {name} {timed_out(timeout)}"
 
         def ask() -> Answer:
             try:
@@ -107,12 +116,7 @@ class AuditNetwork:
             except _TimedOut:
                 raise LookupTimedOut(late) from None
 
-        try:
-            return bounded(ask, timeout, late)
-        except LookupFailed as failed:
-            if isinstance(failed, LookupTimedOut) or str(failed) == late:
-                raise LookupTimedOut(late) from None  # the resolver's silence, or ours
-            raise
+        return bounded(ask, timeout, late)  # LookupTimedOut: the resolver's silence, or ours
 
     def sts(self, domain: str, *, port: int, timeout: float, context: ssl.SSLContext) -> StsFound:
         """The MTA-STS policy of *domain* (§3): its record, then the policy file."""
@@ -150,13 +154,8 @@ class AuditNetwork:
             return StsFound(note=f"the MTA-STS policy does not parse: {error}")
 
     def _policy_addresses(self, host: str, port: int, timeout: float) -> list[str]:
-        late = f"the address lookup of {host} timed out after {timeout:g} seconds"
-        try:
-            return bounded(lambda: self.addresses(host, port), timeout, late)
-        except LookupFailed as failed:
-            if str(failed) == late:
-                raise LookupTimedOut(late) from None
-            raise
+        late = f"the address lookup of {host} {timed_out(timeout)}"
+        return bounded(lambda: self.addresses(host, port), timeout, late)
 
     def tlsa(self, host: str, domain: str, timeout: float) -> TlsaFound:
         """The TLSA records at ``_25._tcp.HOST``, trusted when this answer and the MX
@@ -182,31 +181,9 @@ class AuditNetwork:
         return TlsaFound(name, records, authenticated=False, note=note)
 
 
-class LookupTimedOut(LookupFailed):
-    """A lookup that got no answer in time: the audit cannot tell."""
-
-
 def parse_server(text: str) -> tuple[str, int]:
     """``HOST:PORT`` (``[IPv6]:PORT``; the port 53 when left out), HOST an address."""
-    host, port = text, DNS_PORT
-    if text.startswith("["):
-        inside, bracket, rest = text[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise ValueError(text)
-        host = inside
-        if rest:
-            port = _port(rest[1:])
-    elif text.count(":") == 1:
-        host, _, number = text.partition(":")
-        port = _port(number)
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-    except OSError:
-        raise ValueError(text) from None
-    return host, port
-
-
-def _port(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+    host, port = split_host_port(text, DNS_PORT)
+    if not is_address(host):
         raise ValueError(text)
-    return int(text)
+    return host, port

@@ -18,6 +18,7 @@ from destconfig.tlsverify.decision import name_matches
 
 MAX_AGE_LIMIT = 31_557_600  # §3.2: a year at most
 POLICY_BYTES = 65_536  # §3.3 suggests senders bound the policy; 64 KiB is what they use
+POLICY_TOO_LONG = f"the policy is longer than {POLICY_BYTES} bytes"
 
 
 class Mode(StrEnum):
@@ -104,7 +105,7 @@ def one_record(texts: list[str]) -> str:
 def parse_policy(body: bytes) -> Policy:
     """The policy file's body (§3.2), or :class:`PolicyError`."""
     if len(body) > POLICY_BYTES:
-        raise PolicyError(f"the policy is longer than {POLICY_BYTES} bytes")
+        raise PolicyError(POLICY_TOO_LONG)
     try:
         text = body.decode("ascii")
     except UnicodeDecodeError:

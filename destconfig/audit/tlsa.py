@@ -99,20 +99,29 @@ def dane_match(
     records: Sequence[TlsaRecord], chain: Sequence[bytes], host: str, domain: str
 ) -> str:
     """``""`` when one of *records* authenticates the server's *chain* (leaf first),
-    else why none does (one phrase)."""
+    else why none does (one phrase).
+
+    Every DANE-TA record is tried at every depth: a sender delivers when any anchor
+    holds, so the first anchor whose chain fails is only the reason if none holds.
+    """
     if not chain:
         return "the server's certificate could not be read"
     for record in records:
         if record.usage == DANE_EE and record.matches(chain[0]):
             return ""
     anchors = [record for record in records if record.usage == DANE_TA]
+    first_problem = ""
     for record in anchors:
         for depth in range(1, len(chain)):
             if record.matches(chain[depth]):
                 problem = _anchored(chain[: depth + 1], host, domain)
                 if not problem:
                     return ""
-                return f"the chain reaches the trust anchor of {record.describe()}, but {problem}"
+                first_problem = first_problem or (
+                    f"the chain reaches the trust anchor of {record.describe()}, but {problem}"
+                )
+    if first_problem:
+        return first_problem
     kinds = ", ".join(record.describe() for record in records)
     return f"the certificate matches none of the TLSA records ({kinds})"
 

@@ -25,9 +25,12 @@ def _jobs(value: str) -> int:
 
 
 def _port(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
-        raise argparse.ArgumentTypeError("a port number from 1 to 65535")
-    return int(value)
+    from destconfig.tlsverify.probe import parse_port
+
+    try:
+        return parse_port(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a port number from 1 to 65535") from None
 
 
 def _server(value: str) -> tuple[str, int]:
@@ -131,7 +134,7 @@ def run_audit(args: argparse.Namespace, ctx: Context) -> int:
         sts_port=args.sts_port,
         smtp_port=args.smtp_port,
     )
-    titles = [f"Auditing {len(chosen)} destinations"] * max(len(chosen), 1)
+    titles = [_title(len(chosen))] * max(len(chosen), 1)
     with ctx.steps(titles) as (shown, steps):
         steps.show()
         results = audit_all(chosen, options, done=steps.next)
@@ -140,6 +143,11 @@ def run_audit(args: argparse.Namespace, ctx: Context) -> int:
     if any(result.judgement.finding in failing for result in results):
         return ExitStatus.REFUSED
     return ExitStatus.OK
+
+
+def _title(count: int) -> str:
+    """The progress bar's title."""
+    return f"Auditing {count} {'destination' if count == 1 else 'destinations'}"
 
 
 def _write(results: list[Audited], fmt: str, ctx: Context) -> None:

@@ -227,7 +227,8 @@ def run_default(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_setup(args: argparse.Namespace, ctx: Context) -> int:
-    if keep_release(args, ctx) and args.certificate is None and args.tls_alert is None:
+    """The settings change first, the release after it: a refused change keeps nothing."""
+    if args.certificate is None and args.tls_alert is None and keep_release(args, ctx):
         return ExitStatus.OK
 
     def change(table: Table) -> Table:
@@ -241,7 +242,10 @@ def run_setup(args: argparse.Namespace, ctx: Context) -> int:
             ctx.err.write(DEMO_CERTIFICATE_NOTE + "\n")
         return changed
 
-    return apply(ctx, args, change, comment_of(args, ["setup"]))
+    status = apply(ctx, args, change, comment_of(args, ["setup"]))
+    if status == ExitStatus.OK:
+        keep_release(args, ctx)
+    return status
 
 
 def run_clear(args: argparse.Namespace, ctx: Context) -> int:

@@ -18,6 +18,7 @@ from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
 from destconfig.formats import Format, postfix
 from destconfig.formats.limits import MAX_FILE_BYTES
+from destconfig.formats.problems import Problem
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, read_descriptor, write_file
 
@@ -156,7 +157,12 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
 
         def change(table: Table) -> Table:
             if args.merge:
-                return operations.merged(table, loaded, replace_default=args.replace_default)
+                try:
+                    return operations.merged(table, loaded, replace_default=args.replace_default)
+                except operations.Refused as refusal:
+                    # Worded as a plain import of a file that breaks the rule is; the
+                    # rule is broken by the table and the file together, at no one line.
+                    raise operations.file_refused(shown, [Problem(None, refusal.message)]) from None
             return operations.imported(table, loaded, full=fmt.full)
 
         return apply(watched, args, change, comment_of(args, ["import", args.file]))

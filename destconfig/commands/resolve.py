@@ -43,7 +43,7 @@ def _named(key: str) -> str:
 
 
 _DANE = settings.BY_NAME["dane"]
-_TLS_LINE = "    TLS Support:"
+_TLS = settings.BY_NAME["tls"]
 
 
 def _with_dane(block: str, table: Table, key: str | None) -> str:
@@ -61,7 +61,10 @@ def _with_dane(block: str, table: Table, key: str | None) -> str:
     label = f"    {_DANE.line.label}:"
     if any(line.startswith(label) for line in lines):
         return block  # (release 13's DETAIL shows it already)
-    at = next(i for i, line in enumerate(lines) if line.startswith(_TLS_LINE)) + 1
+    tls_label = None if _TLS.line is None else f"    {_TLS.line.label}:"
+    # Right after the TLS line; at the end should DETAIL ever show none.
+    after = (i + 1 for i, line in enumerate(lines) if tls_label and line.startswith(tls_label))
+    at = next(after, len(lines))
     lines.insert(at, label.ljust(36) + " " + shown)
     return "\n".join(lines)
 
@@ -97,28 +100,39 @@ def _add_form(document: dict[str, Any], member: str, key: str) -> None:
 
 
 _HEAD = ("RECIPIENT", "DOMAIN", "ENTRY", "MATCH", "TLS")
+_DANE_HEAD = "DANE"
 
 
-def _cells(table: Table, results: list[Resolution]) -> list[tuple[str, ...]]:
+_Row = tuple[str, ...]
+
+
+def _cells(table: Table, results: list[Resolution]) -> tuple[_Row, list[_Row]]:
+    """The head and rows; a DANE column only when the DANE that applies to some recipient
+    is not No, as the text shows its line (a table without DANE resolves as before)."""
     rows: list[tuple[str, ...]] = []
+    danes: list[Dane] = []
     for found in results:
-        tls = Tls(effective_values(table, found.key)["tls"])
+        values = effective_values(table, found.key)
+        danes.append(Dane(values["dane"]))
         rows.append(
             (
                 escape(found.recipient),
                 _named(found.domain),
                 DEFAULT_ROW if found.key is None else _named(found.key),
                 found.match.value,
-                words.TLS[tls],
+                words.TLS[Tls(values["tls"])],
             )
         )
-    return rows
+    if all(dane is Dane.NO for dane in danes):
+        return _HEAD, rows
+    shown = [(*row, _DANE.values.show(dane)) for row, dane in zip(rows, danes, strict=True)]
+    return (*_HEAD, _DANE_HEAD), shown
 
 
-def _rows(rows: list[tuple[str, ...]]) -> str:
+def _rows(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     """The table as aligned text (what a pipe gets)."""
-    lines = [_HEAD, *rows]
-    widths = [max(len(line[column]) for line in lines) for column in range(len(_HEAD))]
+    lines = [head, *rows]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(head))]
     return "\n".join(aligned(line, widths) for line in lines)
 
 
@@ -136,13 +150,13 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
         ctx.document({"resolutions": [_document(table, found) for found in results]}, "json")
     elif args.format == "table":
         if results:
-            rows = _cells(table, results)
+            head, rows = _cells(table, results)
             if ctx.env.color:
                 from destconfig.terminal_views import table as drawn
 
-                ctx.out.write(drawn(_HEAD, rows, ctx.env.columns) + "\n")
+                ctx.out.write(drawn(head, rows, ctx.env.columns) + "\n")
             else:
-                ctx.out.write(_rows(rows) + "\n")
+                ctx.out.write(_rows(head, rows) + "\n")
     else:
         ctx.out.write(
             "\n\n".join(_block(table, found) for found in results) + "\n" if results else ""

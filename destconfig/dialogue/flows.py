@@ -15,9 +15,9 @@ argument of the builders, never a test of the release inside a step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from destconfig import model, settings, words
 from destconfig.dialogue import release
@@ -30,10 +30,12 @@ from destconfig.dialogue.questions import (
     Text,
     YesNo,
 )
-from destconfig.messages import DEMO_CERTIFICATE_NOTE
+from destconfig.dialogue.reader import PromptKind
+from destconfig.messages import DEMO_CERTIFICATE_NOTE, dane_needs_tls
 from destconfig.model import Dane, LimitApply, LimitType, Table, Tls
 
 Draft = dict[str, Any]
+T = TypeVar("T")
 
 # What NEW offers in brackets: the factory default entry's values.
 _OFFER = model.FACTORY_DEFAULT
@@ -115,17 +117,60 @@ Template = AskNumber | AskYesNo | AskChoice | AskText
 # Steps.
 
 
+Check = Callable[[Any, Scope], str | None]
+"""Why an answer cannot stand in the scope (the message printed before the question is
+asked again), or ``None``."""
+
+
+@dataclass(frozen=True)
+class Checked(Generic[T]):
+    """*question* whose answers *check* may refuse: a refused answer is :class:`Invalid`,
+    so the one loop of :meth:`Dialogue.ask` prints why and asks the question again."""
+
+    question: Question[T]
+    check: Callable[[T], str | None]
+
+    @property
+    def head(self) -> str:
+        return self.question.head
+
+    @property
+    def prompt(self) -> str:
+        return self.question.prompt
+
+    @property
+    def completions(self) -> Iterable[str]:
+        return self.question.completions
+
+    @property
+    def kind(self) -> PromptKind:
+        return self.question.kind
+
+    def interpret(self, answer: str) -> T:
+        value = self.question.interpret(answer)
+        refusal = self.check(value)
+        if refusal is not None:
+            raise Invalid(refusal)
+        return value
+
+
 @dataclass(frozen=True)
 class Ask:
-    """Ask one question and store the answer in the draft under *field*."""
+    """Ask one question and store the answer in the draft under *field*; *check* refuses
+    an answer that cannot stand, and the question is asked again (nothing else is lost)."""
 
     field: str
     template: Template
+    check: Check | None = None
 
     def run(self, draft: Draft, ctx: Scope, dialogue: Dialogue) -> None:
         current = draft.get(self.field)
         default = self.template.fallback if current is None else current
-        draft[self.field] = dialogue.ask(self.template.question(default, ctx, draft))
+        question = self.template.question(default, ctx, draft)
+        check = self.check
+        if check is not None:
+            question = Checked(question, lambda value: check(value, ctx))
+        draft[self.field] = dialogue.ask(question)
 
 
 @dataclass(frozen=True)
@@ -245,6 +290,20 @@ TLS_CHOICE = Ask(
         _OFFER.tls,
     ),
 )
+
+
+def _default_tls_refusal(tls: Any, ctx: Scope) -> str | None:
+    """DEFAULT's TLS No under an entry with DANE of its own and TLS left at Default: the
+    DANE rule's refusal, given at once (the default's own DANE then becomes No)."""
+    if tls is not Tls.NO:
+        return None
+    rows = ((key, entry.tls, entry.dane) for key, entry in ctx.table.entries.items())
+    for key in model.dane_conflicts(Tls.NO, Dane.NO, rows):
+        return dane_needs_tls(key)
+    return None
+
+
+DEFAULT_TLS_CHOICE = Ask(TLS_CHOICE.field, TLS_CHOICE.template, _default_tls_refusal)
 
 
 def _tls_chosen(draft: Draft) -> bool:
@@ -527,7 +586,7 @@ def _default_flow(dane: Step | None) -> tuple[Step, ...]:
         ),
         _limit_type("domains with no specific entry", ""),
         LIMIT_APPLY,
-        *_tls_questions(TLS_CHOICE, dane),
+        *_tls_questions(DEFAULT_TLS_CHOICE, dane),
         BOUNCE_VALIDATION,
         _ip_sort("domains with no specific entry"),
     )

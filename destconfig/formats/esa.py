@@ -206,8 +206,13 @@ def _dane_problems(sections: list[_Section]) -> list[Problem]:
     if default is None:
         return []
     entries = {key: section.values for key, section in by_key.items()}
+    if "tls" not in default.values:
+        # The missing TLS is its own problem; only entries that set TLS themselves are judged.
+        entries = {key: values for key, values in entries.items() if "tls" in values}
     found = []
     for key in _dane_breakers(default.values, entries):
+        if key == model.DEFAULT_NAME and "tls" not in default.values:
+            continue
         section = default if key == model.DEFAULT_NAME else by_key[key]
         line = section.lines.get("dane", section.lines.get("tls", section.line))
         found.append(Problem(line, dane_needs_tls(key)))

@@ -508,6 +508,15 @@ def _pattern_losses(losses: Pairs, concurrency: int) -> Pairs:
     return tuple(sorted(found.items(), key=lambda pair: _FIELDS.index(pair[0])))
 
 
+@functools.cache
+def _address_losses(losses: Pairs, dane: Dane) -> Pairs:
+    """An address entry's losses with what its DANE loses there (no TLSA for an address
+    literal), in place of the setting's own loss."""
+    found = dict(losses)
+    found["dane"] = settings.POSTFIX_ADDRESS_DANE_LOSSES[dane]
+    return tuple(sorted(found.items(), key=lambda pair: _FIELDS.index(pair[0])))
+
+
 @without_gc
 def render(table: Table, directory: str, map_type: str = "hash") -> Export:
     """The four files for *table*, their maps in *directory* (an absolute path)."""
@@ -546,6 +555,10 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         comment, tls, shape, losses, route = line
         if key[0] == "." and shape is not None and shape.concurrency is not None:
             losses = _pattern_losses(losses, shape.concurrency)
+        elif key[0] == "[":
+            dane = entries[key].dane or default.dane
+            if dane is not Dane.NO:
+                losses = _address_losses(losses, dane)
         if losses:
             lost.append((key, losses))
         name = map_key(key) if key[0] == "[" else key  # an address has no pattern above it
@@ -708,6 +721,26 @@ _POLICIES = frozenset(
 )
 
 
+_ATTRIBUTES = frozenset(
+    {
+        "ciphers",
+        "connection_reuse",
+        "enable_rpk",
+        "exclude",
+        "match",
+        "protocols",
+        "servername",
+        "tafile",
+    }
+)
+"""The attributes a policy line may have after its policy (postconf(5), smtp_tls_policy_maps)."""
+
+
+def _unknown_attributes(words: list[str]) -> list[str]:
+    """The words after a policy line's policy that are not ``name=value`` of a known name."""
+    return [word for word in words if "=" not in word or word.split("=")[0] not in _ATTRIBUTES]
+
+
 def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
@@ -828,6 +861,11 @@ def read_views(files: _Files) -> Views:
             notes.append(_duplicate(TLS_POLICY, line.number, key, policy_lines[key]))
             continue
         policy_lines[key] = line.number
+        for word in _unknown_attributes(words[2:]):
+            notes.append(
+                f"{TLS_POLICY} line {line.number}: {key}: {quote(word)} is not an attribute "
+                "Postfix knows; it is not kept"
+            )
         keys[key] = View(tls=" ".join(words[1:]))
         first[key] = (TLS_POLICY, line.number)
     routed_lines: dict[str, int] = {}
@@ -1182,7 +1220,8 @@ def _approximate(live: Views, files: _Files, warnings: list[str]) -> Table:
         file, line = _where(live, key)
         for name in values:
             if name != "recipient_minutes":
-                warnings.append(f"line {line}: {key}: {name}: read approximately from Postfix")
+                at = file if line is None else f"{file} line {line}"
+                warnings.append(f"{at}: {key}: {name}: read approximately from Postfix")
         entry = _model(Entry, settle_limits(values), file, line, files, f"{key}: ")
         if entry is not None:
             entries[key] = entry

@@ -28,6 +28,16 @@ class Network(Protocol):
         ...
 
 
+def seconds(count: float) -> str:
+    """*count* seconds in words: "1 second", "2.5 seconds"."""
+    return "1 second" if count == 1 else f"{count:g} seconds"
+
+
+def timed_out(limit: float) -> str:
+    """What a step that outlived its *limit* says, after what timed out."""
+    return f"timed out after {seconds(limit)}"
+
+
 def timeout_seconds(value: str) -> float:
     """An argparse type: tlsverify's time limit of each network step."""
     try:
@@ -40,9 +50,24 @@ def timeout_seconds(value: str) -> float:
 
 
 def check_ca_file(path: Path) -> str | None:
-    """Why *path* cannot serve as the trusted authorities, or ``None`` when it can."""
-    import ssl
+    """Why *path* cannot serve as the trusted authorities, or ``None`` when it can.
 
+    Only a regular file is handed to ``ssl``: it opens the path with a blocking read,
+    so a FIFO or a device would hang the command instead of being refused.
+    """
+    import ssl
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"{path}: no such file"
+    except OSError as error:
+        return f"{path}: {error.strerror or error}"
+    if stat.S_ISDIR(mode):
+        return f"{path}: is a directory"
+    if not stat.S_ISREG(mode):
+        return f"{path}: not a regular file"
     try:
         ssl.create_default_context(cafile=str(path))
     except FileNotFoundError:

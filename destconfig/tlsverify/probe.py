@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from destconfig.destinations import InvalidDestination, normalise
 from destconfig.tlsverify.decision import Certificate, Facts, Stage
-from destconfig.tlsverify.options import TLS_TIMEOUT, Network
+from destconfig.tlsverify.options import TLS_TIMEOUT, Network, seconds, timed_out
 from destconfig.tlsverify.report import verification_lines
 
 SMTP_PORT = 25
@@ -53,6 +53,10 @@ HOST_STEPS = 3
 
 class LookupFailed(Exception):
     """The mail exchangers of a domain cannot be known (the reason is one phrase)."""
+
+
+class LookupTimedOut(LookupFailed):
+    """A lookup that got no answer in time: known by its type, never by its words."""
 
 
 class SystemNetwork:
@@ -93,7 +97,7 @@ def mx_lookup(
     except dns.resolver.NXDOMAIN:
         raise LookupFailed(f"the domain {domain} does not exist") from None
     except dns.exception.Timeout:
-        raise LookupFailed(f"the MX lookup timed out after {timeout:g} seconds") from None
+        raise LookupTimedOut(f"the MX lookup {timed_out(timeout)}") from None
     except dns.exception.DNSException as error:
         raise LookupFailed(f"the MX lookup failed: {error}") from None
     authenticated[domain] = bool(answer.response.flags & dns.flags.AD)
@@ -127,18 +131,8 @@ def parse_target(text: str) -> Target:
     text = text.strip()
     if not text:
         raise ValueError("empty host")
-    host, port = text, SMTP_PORT
-    if text.startswith("["):
-        inside, bracket, rest = text[1:].partition("]")
-        if not bracket or not _is_address(inside) or (rest and not rest.startswith(":")):
-            raise ValueError(text)
-        host = inside
-        if rest:
-            port = _port(rest[1:])
-    elif text.count(":") == 1:
-        host, _, number = text.partition(":")
-        port = _port(number)
-    if _is_address(host):
+    host, port = split_host_port(text, SMTP_PORT)
+    if is_address(host):
         return Target(host, port)
     try:
         name = normalise(host)  # a host name, in the form DNS is asked for (A-labels)
@@ -149,13 +143,35 @@ def parse_target(text: str) -> Target:
     return Target(name, port)
 
 
-def _port(text: str) -> int:
+def split_host_port(text: str, default: int) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[IPv6]:port`` or a bare IPv6 address as host and port
+    (*default* when none is written); ValueError when the port or brackets are wrong.
+
+    The one reading of a host and port: SMTP targets and the audit's DNS server alike.
+    """
+    host, port = text, default
+    if text.startswith("["):
+        inside, bracket, rest = text[1:].partition("]")
+        if not bracket or not is_address(inside) or (rest and not rest.startswith(":")):
+            raise ValueError(text)
+        host = inside
+        if rest:
+            port = parse_port(rest[1:])
+    elif text.count(":") == 1:
+        host, _, number = text.partition(":")
+        port = parse_port(number)
+    return host, port
+
+
+def parse_port(text: str) -> int:
+    """A port number, 1 to 65535 in ASCII digits; ValueError if not."""
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise ValueError(text)
     return int(text)
 
 
-def _is_address(host: str) -> bool:
+def is_address(host: str) -> bool:
+    """Whether *host* is an IPv4 or IPv6 address (not a name)."""
     try:
         socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
     except OSError:
@@ -175,7 +191,7 @@ def _why(error: BaseException, timeout: float) -> str:
         said = _SSL_WORDS.search(str(error))
         return said.group(1) if said else (error.reason or str(error)).lower()
     if isinstance(error, TimeoutError):
-        return f"timed out after {timeout:g} seconds"
+        return timed_out(timeout)
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower()
     return str(error) or type(error).__name__
@@ -227,14 +243,12 @@ class _Budget:
         """The deadline of a step starting now: its own limit, or the host's if sooner."""
         at = time.monotonic() + self.step
         if at <= self.ends:
-            return _Deadline(
-                at, f"timed out after {self.step:g} seconds", f"within {self.step:g} seconds"
-            )
+            return _Deadline(at, timed_out(self.step), f"within {seconds(self.step)}")
         total = HOST_STEPS * self.step
         return _Deadline(
             self.ends,
-            f"the host's time limit of {total:g} seconds ran out",
-            f"before the host's time limit of {total:g} seconds ran out",
+            f"the host's time limit of {seconds(total)} ran out",
+            f"before the host's time limit of {seconds(total)} ran out",
         )
 
     def spent(self) -> bool:
@@ -283,14 +297,14 @@ def _within(deadline: _Deadline, call: Callable[[], _T]) -> _T:
 
 
 def bounded(call: Callable[[], _T], seconds: float, late: str) -> _T:
-    """``call()`` over within *seconds* whatever it does, else :class:`LookupFailed` (*late*).
+    """``call()`` over within *seconds* whatever it does, else :class:`LookupTimedOut` (*late*).
 
     For name lookups, which have no deadline of their own a caller can rely on.
     """
     try:
         return _within(_Deadline(time.monotonic() + seconds, late), call)
     except _Failed as failed:
-        raise LookupFailed(failed.reason) from None
+        raise LookupTimedOut(failed.reason) from None
 
 
 class _Wire:
@@ -482,13 +496,13 @@ class Probe:
     def _mail_exchangers(self, domain: str) -> list[str]:
         """The MX lookup, over within the timeout whatever the resolver does."""
         network = self._network()
-        late = f"the MX lookup timed out after {self.timeout:g} seconds"
+        late = f"the MX lookup {timed_out(self.timeout)}"
         return bounded(lambda: network.mail_exchangers(domain, self.timeout), self.timeout, late)
 
     def _host(self, domain: str, host: str, port: int) -> Facts:
         budget = _Budget.start(self.timeout)
         try:
-            addresses = [host] if _is_address(host) else self._addresses(host, port, budget)
+            addresses = [host] if is_address(host) else self._addresses(host, port, budget)
         except (OSError, _Failed) as error:
             self.log(f"Cannot find the address of {host}: {_why(error, self.timeout)}.")
             return Facts(domain, host, Stage.NO_CONNECTION, reason=f"{host} has no address")
@@ -596,7 +610,7 @@ class Probe:
         deadline = session.budget.deadline()
         wrapped = self._context(verify=verify).wrap_socket(
             session.wire.sock,
-            server_hostname=None if _is_address(host) else host,
+            server_hostname=None if is_address(host) else host,
             do_handshake_on_connect=False,
         )
         session.wire = _Wire(wrapped)  # replies now come over TLS, nothing read in clear
