@@ -1296,3 +1296,28 @@ def test_diff_header_escapes_file_names(dc: Destconfig, tmp_path: Path) -> None:
     assert dc("diff", str(path), "current") == Result(
         1, f"--- {shown}\n+++ current\n- a.example\n", ""
     )
+
+
+def test_a_postfix_merge_refused_by_the_dane_rule_is_the_directorys_error(
+    dc: Destconfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same refusal, worded the same, for a Postfix directory merged in."""
+    from destconfig.model import Dane
+
+    source = tmp_path / "source"
+    seed(
+        source,
+        Table(default=DefaultEntry(tls=Tls.PREFERRED)).with_entry(
+            "x.example", Entry(dane=Dane.MANDATORY)
+        ),
+    )
+    exported = tmp_path / "postfix"
+    exported.mkdir()
+    done = Destconfig(source, monkeypatch)("export", str(exported), "--format", "postfix")
+    assert done.status == 0, done
+    seed(dc.home, CURRENT)  # its default: TLS No
+    before = snapshot(dc.home)
+    refusal = f'destconfig: Error in "{exported}": {DANE_RULE}\n'
+    done = dc("import", str(exported), "--format", "postfix", "--merge")
+    assert done == Result(1, "", refusal + NOT_CHANGED)
+    assert snapshot(dc.home) == before

@@ -18,7 +18,6 @@ from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
 from destconfig.formats import Format, postfix
 from destconfig.formats.limits import MAX_FILE_BYTES
-from destconfig.formats.problems import Problem
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, read_descriptor, write_file
 
@@ -142,7 +141,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError("--replace-default goes with --merge", ExitStatus.USAGE)
     if args.format in mta.IMPORTED:
         loaded, whole = mta.read_postfix(args.file, ctx)
-        change = mta.import_change(args, loaded, whole)
+        change = mta.import_change(args, loaded, whole, escape(args.file))
         return apply(ctx, args, change, comment_of(args, ["import", args.file]))
     shown = STDIN_NAME if args.file == STDIO else escape(args.file)
     last = "comparing" if args.dry_run else "committing"
@@ -155,16 +154,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
         loaded, fmt = read_table_file(args.file, args.format, ctx.env.stdin, on_read=shown_if_large)
         steps.next()
 
-        def change(table: Table) -> Table:
-            if args.merge:
-                try:
-                    return operations.merged(table, loaded, replace_default=args.replace_default)
-                except operations.Refused as refusal:
-                    # Worded as a plain import of a file that breaks the rule is; the
-                    # rule is broken by the table and the file together, at no one line.
-                    raise operations.file_refused(shown, [Problem(None, refusal.message)]) from None
-            return operations.imported(table, loaded, full=fmt.full)
-
+        change = mta.import_change(args, loaded, fmt.full, shown)
         return apply(watched, args, change, comment_of(args, ["import", args.file]))
 
 

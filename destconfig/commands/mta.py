@@ -21,6 +21,7 @@ from destconfig.console import escape
 from destconfig.exitstatus import ExitStatus
 from destconfig.formats import kumomta, postfix
 from destconfig.formats.limits import MAX_FILE_BYTES
+from destconfig.formats.problems import Problem
 from destconfig.messages import TABLE_NOT_CHANGED, error_lines
 from destconfig.model import Table
 from destconfig.safeio import NotAFile, open_regular, read_descriptor, write_file
@@ -144,12 +145,20 @@ def read_postfix(name: str, ctx: Context) -> tuple[Table, bool]:
     return imported.table, imported.whole
 
 
-def import_change(args: argparse.Namespace, loaded: Table, whole: bool) -> Callable[[Table], Table]:
-    """The import of *loaded* as a change (replacing the table, or merged into it)."""
+def import_change(
+    args: argparse.Namespace, loaded: Table, whole: bool, shown: str
+) -> Callable[[Table], Table]:
+    """The import of *loaded* (read from *shown*, escaped) as a change: replacing the
+    table, or merged into it, for every format."""
 
     def change(table: Table) -> Table:
-        if args.merge:
+        if not args.merge:
+            return operations.imported(table, loaded, full=whole)
+        try:
             return operations.merged(table, loaded, replace_default=args.replace_default)
-        return operations.imported(table, loaded, full=whole)
+        except operations.Refused as refusal:
+            # Worded as a plain import of a file that breaks the rule is; the rule is
+            # broken by the table and the file together, at no one line.
+            raise operations.file_refused(shown, [Problem(None, refusal.message)]) from None
 
     return change
