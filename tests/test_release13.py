@@ -19,6 +19,7 @@ from destconfig.replay import release_of, replay_text
 from destconfig.store import Store, StoreError
 from tests.helpers import run_cli, run_ok, run_session
 from tests.test_commands import snapshot
+from tests.test_replay import MENU
 
 TRANSCRIPTS = Path(__file__).parent.parent / "transcripts"
 
@@ -229,19 +230,7 @@ def test_release_13_transcripts_exist_and_need_their_release() -> None:
 
 # DEFAULT with TLS No under an entry whose own DANE needs TLS: refused at the TLS choice,
 # which is asked again; the answers before it stay.
-_MENU = (
-    "\nChoose the operation you want to perform:\n"
-    "- SETUP - Change global settings.\n"
-    "- NEW - Create a new entry.\n"
-    "- EDIT - Modify an entry.\n"
-    "- DELETE - Remove an entry.\n"
-    "- DEFAULT - Change the default.\n"
-    "- LIST - Display a summary list of all entries.\n"
-    "- DETAIL - Display details for one destination or all entries.\n"
-    "- CLEAR - Remove all entries.\n"
-    "- IMPORT - Import tables from a file.\n"
-    "- EXPORT - Export tables to a file.\n"
-)
+_MENU = "\n" + MENU  # the seed menu, as test_replay has it
 _TLS_CHOICE = (
     "\nDo you want to use TLS support?\n"
     "1. No\n2. Preferred\n3. Required\n4. Preferred - Verify\n5. Required - Verify\n"
