@@ -47,7 +47,27 @@ def program_error(stream: TextSink, message: str, *, highlight: bool = False) ->
     red; the message's characters are the same either way.
     """
     prefix = f"{_HIGHLIGHT}{_PREFIX}{_NORMAL}" if highlight else _PREFIX
-    stream.write("".join(f"{prefix} {escape(line)}\n" for line in message.split("\n")))
+    stream.write(_prefixed(prefix, message))
+
+
+# What escape() keeps of ASCII text as it is, and the line end.
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _prefixed(prefix: str, message: str) -> str:
+    """Each line of *message* after *prefix*, escaped, with its line end.
+
+    A message of printable ASCII lines (an export's hundreds of thousands of losses)
+    needs no escaping, so it is checked once and its lines joined whole;
+    :func:`_prefixed_plainly` says the same a line at a time, and the tests hold the
+    two equal."""
+    if message.isascii() and not message.encode("ascii").translate(None, _PRINTABLE_ASCII):
+        return f"{prefix} " + message.replace("\n", f"\n{prefix} ") + "\n"
+    return _prefixed_plainly(prefix, message)
+
+
+def _prefixed_plainly(prefix: str, message: str) -> str:
+    return "".join(f"{prefix} {escape(line)}\n" for line in message.split("\n"))
 
 
 class Console:

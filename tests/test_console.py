@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from destconfig.console import Console, escape
+from destconfig.console import Console, _prefixed, _prefixed_plainly, escape, program_error
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,21 @@ def test_console_write_is_verbatim() -> None:
     stream = io.StringIO()
     Console(stream).write("ESA> ")
     assert stream.getvalue() == "ESA> "
+
+
+_MESSAGE_CHARS = st.sampled_from(["a", " ", "\n", "\t", "\x1b", "\x7f", "\x00", "é", "\\", "\r"])
+
+
+@given(st.text(_MESSAGE_CHARS, max_size=40) | st.text(max_size=40))
+def test_prefixed_whole_equals_line_at_a_time(message: str) -> None:
+    for prefix in ("destconfig:", "\x1b[1;31mdestconfig:\x1b[0m"):
+        assert _prefixed(prefix, message) == _prefixed_plainly(prefix, message)
+
+
+def test_program_error_many_printable_lines_bytes() -> None:
+    stream = io.StringIO()
+    program_error(stream, "warning: a\nwarning: b\n")
+    assert (
+        stream.getvalue().encode()
+        == b"destconfig: warning: a\ndestconfig: warning: b\ndestconfig: \n"
+    )
