@@ -391,7 +391,7 @@ _FIELDS = tuple(Entry.model_fields)
 # An entry's fields in two halves, the limits' first (a shape is worked out from those
 # alone): tables repeat each half's values far more often than whole entries.
 _SPLIT = 5
-assert _FIELDS[:_SPLIT] == (  # in this order: _half takes them apart so
+assert _FIELDS[:_SPLIT] == (  # in this order: _limits_half takes them apart so
     "ip_sort_pref",
     "max_host_concurrency",
     "max_messages_per_connection",
@@ -412,32 +412,60 @@ class _Half(NamedTuple):
 _Halves = tuple[dict[tuple[Any, ...], _Half], dict[tuple[Any, ...], _Half]]
 
 
-def _half(fields: tuple[str, ...], values: tuple[Any, ...], default: DefaultEntry) -> _Half:
+def _limits_half(values: tuple[Any, ...]) -> _Half:
+    """The limits' half of the fields, a field at a time (tables have tens of thousands
+    of distinct limits: this is much of a render's work); the recipient limit's loss is
+    worded beside its minutes, and the shape is worked out from these alone."""
+    ip, concurrency, messages, minutes, limit = values
     parts = []
     losses = []
-    minutes = None
-    for name, value in zip(fields, values, strict=True):
+    if ip is not None:
+        member, reason = _member("ip_sort_pref", ip)
+        parts.append(member)
+        if reason is not None:
+            losses.append(("ip_sort_pref", reason))
+    if concurrency is not None:
+        member, reason = _member("max_host_concurrency", concurrency)
+        parts.append(member)
+        if reason is not None:
+            losses.append(("max_host_concurrency", reason))
+    if messages is not None:
+        member, reason = _member("max_messages_per_connection", messages)
+        parts.append(member)
+        if reason is not None:
+            losses.append(("max_messages_per_connection", reason))
+    if minutes is not None:
+        member, reason = _member("recipient_minutes", minutes)
+        parts.append(member)
+        if reason is not None:
+            losses.append(("recipient_minutes", reason))
+    if limit is not None:
+        parts.append(_member("recipient_limit", limit)[0])
+        reason = _loss("recipient_limit", (limit, minutes))
+        if reason is not None:
+            losses.append(("recipient_limit", reason))
+    shape = _shape(concurrency, messages, limit, minutes, ip)
+    route = "" if shape is None else f"{_clone_name(shape)}:"
+    return _Half(",".join(parts), tuple(losses), shape, route, None)
+
+
+def _other_half(values: tuple[Any, ...], default: DefaultEntry) -> _Half:
+    """The half of the fields after the limits; the TLS line's word when the entry sets
+    TLS or DANE, of both as they apply."""
+    parts = []
+    losses = []
+    for name, value in zip(_FIELDS[_SPLIT:], values, strict=True):
         if value is None:
             continue
         member, reason = _member(name, value)
         parts.append(member)
-        if name == "recipient_minutes":
-            minutes = value
-        elif name == "recipient_limit":
-            reason = _loss(name, (value, minutes))
         if reason is not None:
             losses.append((name, reason))
-    if fields[-1] == "dane":
-        # A line of its own when the entry sets TLS or DANE, of both as they apply.
-        tls, dane = values[-2:]
-        word = None
-        if tls is not None or dane is not None:
-            word = _tls_word(tls or default.tls, dane or default.dane)
-        return _Half(",".join(parts), tuple(losses), None, "", word)
-    ip, concurrency, messages, minutes, limit = values
-    shape = _shape(concurrency, messages, limit, minutes, ip)
-    route = "" if shape is None else f"{_clone_name(shape)}:"
-    return _Half(",".join(parts), tuple(losses), shape, route, None)
+    tls, dane = values[-2:]
+    word = None
+    if tls is not None or dane is not None:
+        word = _tls_word(tls or default.tls, dane or default.dane)
+    return _Half(",".join(parts), tuple(losses), None, "", word)
 
 
 def _written(
@@ -451,10 +479,10 @@ def _written(
     first, second = values[:_SPLIT], values[_SPLIT:]
     limits_half = limits_halves.get(first)
     if limits_half is None:
-        limits_half = limits_halves[first] = _half(_FIELDS[:_SPLIT], first, default)
+        limits_half = limits_halves[first] = _limits_half(first)
     other = other_halves.get(second)
     if other is None:
-        other = other_halves[second] = _half(_FIELDS[_SPLIT:], second, default)
+        other = other_halves[second] = _other_half(second, default)
     members = limits_half.members
     return _Written(
         f"{{{members},{other.members}}}"
@@ -564,7 +592,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
         name = map_key(key) if key[0] == "[" else key  # an address has no pattern above it
         if tls is not None:
             policy.append(f"{MARK}{key} {comment}\n{name} {tls}")
-        elif own_tls and any(pattern in own_tls for pattern in _ancestors(key)):
+        elif own_tls and not own_tls.isdisjoint(_ancestors(key)):
             policy.append(f"{MARK}{key} {comment}\n{key} {default_word}")  # not the pattern's
         else:
             policy.append(f"{MARK}{key} {comment}")
@@ -575,7 +603,7 @@ def render(table: Table, directory: str, map_type: str = "hash") -> Export:
                 served[route] = (shape, [key])
             else:
                 routed[1].append(key)
-        elif shaped and any(pattern in shaped for pattern in _ancestors(key)):
+        elif shaped and not shaped.isdisjoint(_ancestors(key)):
             transport.append(f"{key} smtp:")
 
     main = [
