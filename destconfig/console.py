@@ -7,6 +7,7 @@ one place and the byte-exact output cannot drift between call sites.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -68,6 +69,32 @@ def _prefixed(prefix: str, message: str) -> str:
 
 def _prefixed_plainly(prefix: str, message: str) -> str:
     return "".join(f"{prefix} {escape(line)}\n" for line in message.split("\n"))
+
+
+def program_error_lines(
+    stream: TextSink, lines: Sequence[str], *, lead: str = "", highlight: bool = False
+) -> None:
+    """:func:`program_error` of each of *lines* after *lead* (``warning: ``), in one write;
+    nothing for no lines. For very many lines: each is joined once, not prefixed and
+    then joined again."""
+    if lines:
+        prefix = f"{_HIGHLIGHT}{_PREFIX}{_NORMAL}" if highlight else _PREFIX
+        stream.write(_lines_prefixed(prefix, lead, lines))
+
+
+# Printable ASCII: a line of only these is written as it is.
+_PRINTABLE_LINE = bytes(range(0x20, 0x7F))
+
+
+def _lines_prefixed(prefix: str, lead: str, lines: Sequence[str]) -> str:
+    """Each of *lines* after *prefix* and *lead*, with its line end, escaped: lines of
+    printable ASCII (no line end within) are checked at once and joined whole; any other
+    text as :func:`_prefixed_plainly` writes the lines joined, which the tests hold it to."""
+    text = lead + "".join(lines)
+    if text.isascii() and not text.encode("ascii").translate(None, _PRINTABLE_LINE):
+        head = f"{prefix} {lead}"
+        return head + f"\n{head}".join(lines) + "\n"
+    return _prefixed_plainly(prefix, "\n".join(lead + line for line in lines))
 
 
 class Console:

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from destconfig.console import Console, _prefixed, _prefixed_plainly, escape, program_error
+from destconfig.console import (
+    Console,
+    _prefixed,
+    _prefixed_plainly,
+    escape,
+    program_error,
+    program_error_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -115,3 +122,14 @@ def test_program_error_many_printable_lines_bytes() -> None:
         stream.getvalue().encode()
         == b"destconfig: warning: a\ndestconfig: warning: b\ndestconfig: \n"
     )
+
+
+@given(st.lists(st.text(_MESSAGE_CHARS, max_size=12) | st.text(max_size=12), max_size=6))
+def test_lines_written_whole_equal_each_line_prefixed(lines: list[str]) -> None:
+    for highlight in (False, True):
+        stream = io.StringIO()
+        program_error_lines(stream, lines, lead="warning: ", highlight=highlight)
+        plain = io.StringIO()
+        for line in lines:
+            program_error(plain, f"warning: {line}", highlight=highlight)
+        assert stream.getvalue().encode() == plain.getvalue().encode()

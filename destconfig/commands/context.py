@@ -10,7 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from destconfig.console import Console, TextSink, program_error
+from destconfig.console import Console, TextSink, program_error, program_error_lines
 from destconfig.env import Environment
 from destconfig.exitstatus import ExitStatus
 from destconfig.formats import toml as toml_format
@@ -59,6 +59,10 @@ class Context:
     def error(self, message: str) -> None:
         """``destconfig: MESSAGE`` on standard error, the prefix highlighted at a terminal."""
         program_error(self.err, message, highlight=self.env.stderr_color)
+
+    def error_lines(self, lines: Sequence[str], *, lead: str = "") -> None:
+        """:meth:`error` of each of *lines* after *lead*, in one write (nothing for none)."""
+        program_error_lines(self.err, lines, lead=lead, highlight=self.env.stderr_color)
 
     @contextmanager
     def steps(self, titles: Sequence[str]) -> Iterator[tuple[Context, Steps]]:

@@ -33,8 +33,7 @@ MAP_MODE = 0o644  # Postfix's delivery agents read the maps as its own user
 
 def _report(ctx: Context, lines: list[str], strict: bool) -> None:
     """Each loss as ``destconfig: warning: ...`` (one write: there may be very many)."""
-    if lines:
-        ctx.error("warning: " + "\nwarning: ".join(lines))
+    ctx.error_lines(lines, lead="warning: ")
     if strict and lines:
         raise CommandError(
             f"--strict: {len(lines)} setting{'s' if len(lines) != 1 else ''} would not be kept "
